@@ -1,0 +1,112 @@
+//! Write Shallot middleware and views in Rust.
+//!
+//! A middleware is a type with Django's hooks. Implement the ones you need on
+//! [`Middleware`] and mark the impl with [`#[middleware]`](middleware): the
+//! component then exports exactly those hooks, nothing else.
+//!
+//! ```ignore
+//! use shallot_guest::{Error, Middleware, Request, Response, middleware};
+//!
+//! /// Adds `Server-Timing: app;dur=<ms>` to every response.
+//! #[derive(Default)]
+//! struct Timing {
+//!     start: Option<std::time::Instant>,
+//! }
+//!
+//! #[middleware]
+//! impl Middleware for Timing {
+//!     fn process_request(&mut self, _req: &Request) -> Result<Option<Response>, Error> {
+//!         self.start = Some(std::time::Instant::now());
+//!         Ok(None)
+//!     }
+//!
+//!     fn process_response(&mut self, _req: &Request, resp: Response) -> Result<Response, Error> {
+//!         let ms = self.start.map_or(0.0, |s| s.elapsed().as_secs_f64() * 1000.0);
+//!         resp.set_header("Server-Timing", &format!("app;dur={ms:.3}"))?;
+//!         Ok(resp)
+//!     }
+//! }
+//! ```
+//!
+//! Build it with `cargo build --target wasm32-wasip2 --release` (crate type
+//! `cdylib`) and list the `.wasm` in `shallot.toml`.
+//!
+//! One value of your type is created (with `Default`) per request, when the
+//! first of its hooks runs, and all its hooks in that request run on it; no
+//! state survives to the next request. A view is a function:
+//!
+//! ```ignore
+//! #[shallot_guest::view]
+//! fn hello(_req: &Request, _view: ViewInfo) -> Result<Response, Error> {
+//!     Ok(Response::text(200, "hello world"))
+//! }
+//! ```
+
+#[doc(hidden)]
+pub mod __bindings {
+    wit_bindgen::generate!({
+        path: "../wit",
+        world: "shallot:http/imports",
+    });
+}
+
+pub use __bindings::shallot::http::types::{Error, ErrorKind, Request, Response, ViewInfo};
+pub use shallot_guest_macro::{middleware, view};
+
+mod helpers;
+pub mod log;
+
+pub use helpers::{json_string, require_method};
+
+/// Django's middleware hooks. Implement the ones you need; mark the impl with
+/// [`#[middleware]`](middleware) so that only those are exported.
+pub trait Middleware: Default + 'static {
+    /// Before URL resolution. `Ok(Some(resp))` short-circuits: inner layers
+    /// and the view are skipped.
+    fn process_request(&mut self, req: &Request) -> Result<Option<Response>, Error> {
+        let _ = req;
+        Ok(None)
+    }
+
+    /// After URL resolution, before the view. `Ok(Some(resp))` skips the view.
+    fn process_view(&mut self, req: &Request, view: &ViewInfo) -> Result<Option<Response>, Error> {
+        let _ = (req, view);
+        Ok(None)
+    }
+
+    /// When the view failed. `Ok(Some(resp))` answers for it.
+    fn process_exception(&mut self, req: &Request, err: &Error) -> Result<Option<Response>, Error> {
+        let _ = (req, err);
+        Ok(None)
+    }
+
+    /// On every response passing this layer; return it or a replacement.
+    fn process_response(&mut self, req: &Request, resp: Response) -> Result<Response, Error> {
+        let _ = req;
+        Ok(resp)
+    }
+}
+
+/// The component's own `config` table from `shallot.toml`.
+pub mod config {
+    use crate::__bindings::shallot::http::config as host;
+
+    /// One value; numbers and booleans come as written (`"3"`, `"true"`).
+    pub fn get(key: &str) -> Option<String> {
+        host::get(key)
+    }
+
+    /// Every key and value.
+    pub fn all() -> Vec<(String, String)> {
+        host::get_all()
+    }
+}
+
+#[doc(hidden)]
+pub mod __private {
+    pub use crate::__bindings::shallot::http::{config, log, types};
+    pub use wit_bindgen;
+
+    /// Where the macros find the WIT package.
+    pub const WIT_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../wit");
+}

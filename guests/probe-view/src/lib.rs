@@ -1,0 +1,46 @@
+//! A view for the conformance and router tests. It logs `call handle`, then
+//! follows its `action` config: `ok` (default) answers 200 with what the
+//! resolver matched, `respond:NNN`, `fail:KIND:MESSAGE`, or `trap`.
+
+use shallot_guest::{Error, ErrorKind, Request, Response, ViewInfo, config, log, view};
+
+#[view]
+fn handle(req: &Request, view: ViewInfo) -> Result<Response, Error> {
+    log::info("call handle");
+    let spec = config::get("action").unwrap_or_else(|| "ok".to_owned());
+    let mut parts = spec.splitn(3, ':');
+    match (parts.next(), parts.next(), parts.next()) {
+        (Some("respond"), Some(status), None) => {
+            Ok(Response::text(status.parse().expect("respond:NNN"), "view responded"))
+        }
+        (Some("fail"), Some(kind), message) => {
+            let kind = match kind {
+                "not-found" => ErrorKind::NotFound,
+                "permission-denied" => ErrorKind::PermissionDenied,
+                "bad-request" => ErrorKind::BadRequest,
+                "suspicious-operation" => ErrorKind::SuspiciousOperation,
+                _ => ErrorKind::Internal,
+            };
+            Err(Error::new(kind, message.unwrap_or("")))
+        }
+        (Some("trap"), None, None) => panic!("probe view told to trap"),
+        _ => {
+            let kwargs: Vec<String> = view.kwargs.iter().map(|(k, v)| format!("{k}={v}")).collect();
+            let attrs: Vec<String> = ["request_id", "user"]
+                .iter()
+                .filter_map(|a| req.attribute(a).map(|v| format!("{a}={v}")))
+                .collect();
+            let body = format!(
+                "view={} route={} args={} kwargs={} path={} query={} attrs={}",
+                view.view_name,
+                view.route_name.as_deref().unwrap_or("-"),
+                view.args.join(","),
+                kwargs.join(","),
+                req.path(),
+                req.query(),
+                attrs.join(","),
+            );
+            Ok(Response::text(200, &body))
+        }
+    }
+}

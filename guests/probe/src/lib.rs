@@ -1,0 +1,91 @@
+//! A middleware for the conformance tests. Each hook logs `call <hook>` and
+//! then does what its config key says:
+//!
+//! - `pass` (default): no response from request/view/exception hooks; the
+//!   response hook appends its `name` to `X-Seen` and returns the response;
+//! - `respond:NNN`: a `text/plain` response with status NNN;
+//! - `fail:KIND:MESSAGE`: returns an error (`KIND` as in WIT, e.g.
+//!   `permission-denied`);
+//! - `trap`: panics.
+//!
+//! Keys: `process_request`, `process_view`, `process_exception`,
+//! `process_response`, and `name`.
+
+use shallot_guest::{Error, ErrorKind, Middleware, Request, Response, ViewInfo, config, log, middleware};
+
+#[derive(Default)]
+struct Probe;
+
+enum Action {
+    Pass,
+    Respond(u16),
+    Fail(Error),
+    Trap,
+}
+
+fn action(hook: &str) -> Action {
+    log::info(&format!("call {hook}"));
+    let spec = config::get(&hook.replace('-', "_")).unwrap_or_else(|| "pass".to_owned());
+    let mut parts = spec.splitn(3, ':');
+    match (parts.next(), parts.next(), parts.next()) {
+        (Some("respond"), Some(status), None) => Action::Respond(status.parse().expect("respond:NNN")),
+        (Some("fail"), Some(kind), message) => Action::Fail(Error::new(kind_of(kind), message.unwrap_or(""))),
+        (Some("trap"), None, None) => Action::Trap,
+        _ => Action::Pass,
+    }
+}
+
+fn kind_of(kind: &str) -> ErrorKind {
+    match kind {
+        "not-found" => ErrorKind::NotFound,
+        "permission-denied" => ErrorKind::PermissionDenied,
+        "bad-request" => ErrorKind::BadRequest,
+        "suspicious-operation" => ErrorKind::SuspiciousOperation,
+        _ => ErrorKind::Internal,
+    }
+}
+
+fn name() -> String {
+    config::get("name").unwrap_or_else(|| "probe".to_owned())
+}
+
+fn respond(status: u16, hook: &str) -> Response {
+    Response::text(status, &format!("{hook} of {}", name()))
+}
+
+fn early(hook: &str) -> Result<Option<Response>, Error> {
+    match action(hook) {
+        Action::Pass => Ok(None),
+        Action::Respond(status) => Ok(Some(respond(status, hook))),
+        Action::Fail(e) => Err(e),
+        Action::Trap => panic!("probe {} told to trap in {hook}", name()),
+    }
+}
+
+#[middleware]
+impl Middleware for Probe {
+    fn process_request(&mut self, _req: &Request) -> Result<Option<Response>, Error> {
+        early("process-request")
+    }
+
+    fn process_view(&mut self, _req: &Request, _view: &ViewInfo) -> Result<Option<Response>, Error> {
+        early("process-view")
+    }
+
+    fn process_exception(&mut self, _req: &Request, err: &Error) -> Result<Option<Response>, Error> {
+        log::info(&format!("exception {:?}: {}", err.kind, err.message));
+        early("process-exception")
+    }
+
+    fn process_response(&mut self, _req: &Request, resp: Response) -> Result<Response, Error> {
+        match action("process-response") {
+            Action::Pass => {
+                resp.append_header("X-Seen", &name())?;
+                Ok(resp)
+            }
+            Action::Respond(status) => Ok(respond(status, "process-response")),
+            Action::Fail(e) => Err(e),
+            Action::Trap => panic!("probe {} told to trap in process-response", name()),
+        }
+    }
+}

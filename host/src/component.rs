@@ -1,0 +1,314 @@
+//! Loading components: compile, link against the host's imports, and find
+//! which hooks a middleware exports.
+//!
+//! Everything that can be checked before serving is checked here, so a
+//! broken component is refused at load with the reason instead of failing
+//! its first request: missing imports, a middleware that exports no hook, a
+//! hook whose signature does not match this host's WIT.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use wasmtime::component::{Component, InstancePre, Linker};
+use wasmtime::{Engine, Store};
+
+use crate::bindings::{self, process_exception, process_request, process_response, process_view, view};
+use crate::capability::ComponentContext;
+use crate::config::ComponentSpec;
+use crate::error::Hook;
+use crate::state::RequestState;
+
+/// Why a component was refused.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum LoadError {
+    /// The file is not a valid component, or does not compile.
+    #[error("{location}: {label}: cannot compile {path}: {reason}")]
+    Compile {
+        /// `file:line` of the config entry.
+        location: String,
+        /// `middleware `x`` or `view `x``.
+        label: String,
+        /// The component file.
+        path: String,
+        /// wasmtime's explanation.
+        reason: String,
+    },
+    /// The component imports something this host does not provide.
+    #[error("{location}: {label}: cannot link {path}: {reason}")]
+    Link {
+        /// `file:line` of the config entry.
+        location: String,
+        /// `middleware `x`` or `view `x``.
+        label: String,
+        /// The component file.
+        path: String,
+        /// The missing or mismatched import.
+        reason: String,
+    },
+    /// The component's exports do not fit its role.
+    #[error("{location}: {label}: {path}: {reason}")]
+    Exports {
+        /// `file:line` of the config entry.
+        location: String,
+        /// `middleware `x`` or `view `x``.
+        label: String,
+        /// The component file.
+        path: String,
+        /// What is missing or wrong.
+        reason: String,
+    },
+    /// The engine could not be set up.
+    #[error("cannot set up the Wasm engine: {0}")]
+    Engine(String),
+}
+
+/// The engine and the linker every component is linked with.
+#[derive(Clone)]
+pub struct Runtime {
+    engine: Engine,
+    linker: Arc<Linker<RequestState>>,
+}
+
+impl Runtime {
+    /// An engine for async calls with the `shallot:http` and WASI imports.
+    pub fn new() -> Result<Runtime, LoadError> {
+        let engine = Engine::new(&wasmtime::Config::new()).map_err(|e| LoadError::Engine(e.to_string()))?;
+        let mut linker = Linker::new(&engine);
+        bindings::add_to_linker(&mut linker).map_err(|e| LoadError::Engine(e.to_string()))?;
+        wasmtime_wasi::p2::add_to_linker_async(&mut linker).map_err(|e| LoadError::Engine(e.to_string()))?;
+        Ok(Runtime {
+            engine,
+            linker: Arc::new(linker),
+        })
+    }
+
+    pub(crate) fn engine(&self) -> &Engine {
+        &self.engine
+    }
+
+    /// Compiles and links one component file.
+    async fn prepare(&self, spec: &ComponentSpec, label: &str) -> Result<Prepared, LoadError> {
+        let path = spec.component.display().to_string();
+        let component = compile(&self.engine, &spec.component).map_err(|e| LoadError::Compile {
+            location: spec.location.clone(),
+            label: label.to_owned(),
+            path: path.clone(),
+            reason: format!("{e:#}"),
+        })?;
+        let pre = self.linker.instantiate_pre(&component).map_err(|e| LoadError::Link {
+            location: spec.location.clone(),
+            label: label.to_owned(),
+            path: path.clone(),
+            reason: format!("{e:#}"),
+        })?;
+        let context = Arc::new(ComponentContext::new(label.to_owned(), spec.config.clone()));
+        Ok(Prepared { pre, context, path })
+    }
+
+    /// Loads a middleware and finds its hooks.
+    pub async fn load_middleware(&self, spec: &ComponentSpec) -> Result<MiddlewareComponent, LoadError> {
+        let label = format!("middleware `{}`", spec.name);
+        let p = self.prepare(spec, &label).await?;
+        let exports_err = |reason: String| LoadError::Exports {
+            location: spec.location.clone(),
+            label: label.clone(),
+            path: p.path.clone(),
+            reason,
+        };
+        let hooks = Hooks {
+            request: find_hook(&p.pre, Hook::ProcessRequest, process_request::GuestIndices::new)
+                .map_err(&exports_err)?,
+            view: find_hook(&p.pre, Hook::ProcessView, process_view::GuestIndices::new).map_err(&exports_err)?,
+            exception: find_hook(&p.pre, Hook::ProcessException, process_exception::GuestIndices::new)
+                .map_err(&exports_err)?,
+            response: find_hook(&p.pre, Hook::ProcessResponse, process_response::GuestIndices::new)
+                .map_err(&exports_err)?,
+        };
+        let component = MiddlewareComponent {
+            name: spec.name.clone(),
+            context: p.context,
+            pre: p.pre,
+            hooks,
+        };
+        if component.hooks.names().is_empty() {
+            return Err(exports_err(format!(
+                "exports none of the middleware hooks (process-request, process-view, \
+                 process-exception, process-response of {}@{}); a middleware must implement at least one",
+                bindings::PACKAGE,
+                bindings::VERSION
+            )));
+        }
+        self.check_signatures(&component.pre, &component.context, |store, instance| {
+            component.hooks.load_all(store, instance).map(|_| ())
+        })
+        .await
+        .map_err(exports_err)?;
+        Ok(component)
+    }
+
+    /// Loads a view component.
+    pub async fn load_view(&self, spec: &ComponentSpec) -> Result<ViewComponent, LoadError> {
+        let label = format!("view `{}`", spec.name);
+        let p = self.prepare(spec, &label).await?;
+        let exports_err = |reason: String| LoadError::Exports {
+            location: spec.location.clone(),
+            label: label.clone(),
+            path: p.path.clone(),
+            reason,
+        };
+        let indices = find_hook(&p.pre, Hook::View, view::GuestIndices::new)
+            .map_err(&exports_err)?
+            .ok_or_else(|| {
+                exports_err(format!(
+                    "does not export {}/view@{}: a view component must export `handle`",
+                    bindings::PACKAGE,
+                    bindings::VERSION
+                ))
+            })?;
+        self.check_signatures(&p.pre, &p.context, |store, instance| {
+            indices.load(store, instance).map(|_| ())
+        })
+        .await
+        .map_err(exports_err)?;
+        Ok(ViewComponent {
+            name: spec.name.clone(),
+            context: p.context,
+            pre: p.pre,
+            indices,
+        })
+    }
+
+    /// Instantiates once in a throwaway store and resolves every export with
+    /// its full type check, so a signature mismatch is a load error, not a
+    /// failed request.
+    async fn check_signatures(
+        &self,
+        pre: &InstancePre<RequestState>,
+        context: &Arc<ComponentContext>,
+        load: impl FnOnce(&mut Store<RequestState>, &wasmtime::component::Instance) -> wasmtime::Result<()>,
+    ) -> Result<(), String> {
+        let mut store = Store::new(&self.engine, RequestState::new(context.clone()));
+        let instance = pre
+            .instantiate_async(&mut store)
+            .await
+            .map_err(|e| format!("instantiation failed: {e:#}"))?;
+        load(&mut store, &instance).map_err(|e| format!("export signature mismatch: {e:#}"))
+    }
+}
+
+struct Prepared {
+    pre: InstancePre<RequestState>,
+    context: Arc<ComponentContext>,
+    path: String,
+}
+
+fn compile(engine: &Engine, path: &Path) -> wasmtime::Result<Component> {
+    let bytes = std::fs::read(path)?;
+    Component::new(engine, &bytes)
+}
+
+/// `Ok(None)` when the component does not export the hook's interface at
+/// all; an error when it exports it with the wrong shape.
+fn find_hook<I>(
+    pre: &InstancePre<RequestState>,
+    hook: Hook,
+    indices: impl FnOnce(&InstancePre<RequestState>) -> wasmtime::Result<I>,
+) -> Result<Option<I>, String> {
+    let interface = interface_name(hook);
+    if pre.component().get_export_index(None, &interface).is_none() {
+        return Ok(None);
+    }
+    indices(pre).map(Some).map_err(|e| format!("export `{interface}` does not match this host's WIT: {e:#}"))
+}
+
+/// The export name of a hook's interface, e.g. `shallot:http/process-view@0.1.0`.
+pub(crate) fn interface_name(hook: Hook) -> String {
+    let iface = match hook {
+        Hook::View => "view",
+        other => other.name(),
+    };
+    format!("{}/{iface}@{}", bindings::PACKAGE, bindings::VERSION)
+}
+
+/// A loaded middleware: its pre-linked component and the hooks it exports.
+pub struct MiddlewareComponent {
+    pub(crate) name: String,
+    pub(crate) context: Arc<ComponentContext>,
+    pub(crate) pre: InstancePre<RequestState>,
+    pub(crate) hooks: Hooks,
+}
+
+impl MiddlewareComponent {
+    /// The middleware's configured name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The hooks this component exports, in Django's order.
+    pub fn hooks(&self) -> Vec<Hook> {
+        self.hooks.names()
+    }
+}
+
+/// Export indices of the hooks a middleware implements.
+pub(crate) struct Hooks {
+    pub(crate) request: Option<process_request::GuestIndices>,
+    pub(crate) view: Option<process_view::GuestIndices>,
+    pub(crate) exception: Option<process_exception::GuestIndices>,
+    pub(crate) response: Option<process_response::GuestIndices>,
+}
+
+impl Hooks {
+    fn names(&self) -> Vec<Hook> {
+        let mut names = Vec::new();
+        if self.request.is_some() {
+            names.push(Hook::ProcessRequest);
+        }
+        if self.view.is_some() {
+            names.push(Hook::ProcessView);
+        }
+        if self.exception.is_some() {
+            names.push(Hook::ProcessException);
+        }
+        if self.response.is_some() {
+            names.push(Hook::ProcessResponse);
+        }
+        names
+    }
+
+    fn load_all(
+        &self,
+        store: &mut Store<RequestState>,
+        instance: &wasmtime::component::Instance,
+    ) -> wasmtime::Result<()> {
+        if let Some(i) = &self.request {
+            i.load(&mut *store, instance)?;
+        }
+        if let Some(i) = &self.view {
+            i.load(&mut *store, instance)?;
+        }
+        if let Some(i) = &self.exception {
+            i.load(&mut *store, instance)?;
+        }
+        if let Some(i) = &self.response {
+            i.load(&mut *store, instance)?;
+        }
+        Ok(())
+    }
+}
+
+/// A loaded view component.
+pub struct ViewComponent {
+    pub(crate) name: String,
+    pub(crate) context: Arc<ComponentContext>,
+    pub(crate) pre: InstancePre<RequestState>,
+    pub(crate) indices: view::GuestIndices,
+}
+
+impl ViewComponent {
+    /// The view's configured name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+}

@@ -1,0 +1,350 @@
+//! `shallot.toml`: strict parsing into validated settings.
+//!
+//! Every error names the file, the line and column, and the field, e.g.
+//! `shallot.toml:7:13: middleware[1].component: no such file: ./x.wasm`.
+//! Unknown fields are errors (a typo must never be silently ignored), and
+//! component paths are resolved relative to the config file.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Deserialize;
+use toml::Spanned;
+
+use crate::router::{Pattern, RouteDef, Target};
+
+mod error;
+mod locate;
+#[cfg(test)]
+mod tests;
+
+pub use error::ConfigError;
+use locate::Source;
+
+/// The validated contents of a `shallot.toml`.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Where the config was read from.
+    pub path: PathBuf,
+    /// `[server]`
+    pub server: ServerConfig,
+    /// `[[middleware]]`, in the configured (request) order.
+    pub middleware: Vec<ComponentSpec>,
+    /// `[views.NAME]`, by name.
+    pub views: BTreeMap<String, ComponentSpec>,
+    /// `[[routes]]`, in resolution order.
+    pub routes: Vec<RouteDef>,
+}
+
+/// `[server]`: how the HTTP server listens and what it accepts.
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    /// Example: `listen = "127.0.0.1:8000"` (the default).
+    pub listen: SocketAddr,
+    /// Requests whose header section is larger get 431. Default 16 KiB.
+    pub max_header_bytes: usize,
+    /// Requests whose body is larger get 413. Default 2.5 MiB, Django's
+    /// `DATA_UPLOAD_MAX_MEMORY_SIZE`.
+    pub max_body_bytes: usize,
+    /// How long in-flight requests may take to finish on shutdown. Default 30 s.
+    pub shutdown_timeout: Duration,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8000)),
+            max_header_bytes: 16 * 1024,
+            max_body_bytes: 2_621_440,
+            shutdown_timeout: Duration::from_secs(30),
+        }
+    }
+}
+
+/// One middleware or view: a component file and its own config values.
+#[derive(Debug, Clone)]
+pub struct ComponentSpec {
+    /// The middleware's or view's name.
+    pub name: String,
+    /// The component file, resolved against the config file's folder.
+    pub component: PathBuf,
+    /// The `config` table, values as strings (what `shallot:http/config` serves).
+    pub config: Vec<(String, String)>,
+    /// `file:line` of the entry, for load errors.
+    pub location: String,
+}
+
+// ===== raw schema =====
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConfig {
+    #[serde(default)]
+    server: RawServer,
+    #[serde(default)]
+    middleware: Vec<Spanned<RawComponent>>,
+    #[serde(default)]
+    views: BTreeMap<Spanned<String>, Spanned<RawView>>,
+    #[serde(default)]
+    routes: Vec<Spanned<RawRoute>>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawServer {
+    listen: Option<Spanned<String>>,
+    max_header_bytes: Option<usize>,
+    max_body_bytes: Option<usize>,
+    shutdown_timeout_secs: Option<u64>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawComponent {
+    name: Spanned<String>,
+    component: Spanned<String>,
+    #[serde(default)]
+    config: BTreeMap<String, Spanned<toml::Value>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawView {
+    component: Spanned<String>,
+    #[serde(default)]
+    config: BTreeMap<String, Spanned<toml::Value>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRoute {
+    path: Option<String>,
+    regex: Option<String>,
+    view: Option<Spanned<String>>,
+    name: Option<String>,
+    namespace: Option<String>,
+    include: Option<Vec<Spanned<RawRoute>>>,
+}
+
+// ===== loading =====
+
+impl Config {
+    /// Reads and validates a config file.
+    pub fn load(path: impl AsRef<Path>) -> Result<Config, ConfigError> {
+        let path = path.as_ref();
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_owned(),
+            source,
+        })?;
+        Config::parse(path, &text)
+    }
+
+    /// Validates config text as if read from `path` (relative component
+    /// paths resolve against `path`'s folder).
+    pub fn parse(path: impl AsRef<Path>, text: &str) -> Result<Config, ConfigError> {
+        let path = path.as_ref();
+        let src = Source::new(path, text);
+        let raw: RawConfig = toml::from_str(text).map_err(|e| src.toml_error(&e))?;
+        let base = path.parent().unwrap_or(Path::new("."));
+        let server = server(&src, raw.server)?;
+
+        let mut middleware = Vec::with_capacity(raw.middleware.len());
+        for (i, mw) in raw.middleware.into_iter().enumerate() {
+            let field = format!("middleware[{i}]");
+            let span = mw.span();
+            let mw = mw.into_inner();
+            check_name(&src, &format!("{field}.name"), &mw.name)?;
+            if let Some(prev) = middleware
+                .iter()
+                .position(|m: &ComponentSpec| m.name == *mw.name.get_ref())
+            {
+                return Err(src.error(
+                    mw.name.span(),
+                    &format!("{field}.name"),
+                    format!("duplicate middleware name {:?} (also middleware[{prev}])", mw.name.get_ref()),
+                ));
+            }
+            middleware.push(ComponentSpec {
+                name: mw.name.into_inner(),
+                component: component_path(&src, base, &format!("{field}.component"), &mw.component)?,
+                config: config_values(&src, &format!("{field}.config"), mw.config)?,
+                location: src.location(span),
+            });
+        }
+
+        let mut views = BTreeMap::new();
+        for (name, view) in raw.views {
+            let field = format!("views.{}", name.get_ref());
+            check_name(&src, &field, &name)?;
+            let span = view.span();
+            let view = view.into_inner();
+            let spec = ComponentSpec {
+                name: name.get_ref().clone(),
+                component: component_path(&src, base, &format!("{field}.component"), &view.component)?,
+                config: config_values(&src, &format!("{field}.config"), view.config)?,
+                location: src.location(span),
+            };
+            views.insert(name.into_inner(), spec);
+        }
+
+        let routes = routes(&src, &views, "routes", raw.routes)?;
+        Ok(Config {
+            path: path.to_owned(),
+            server,
+            middleware,
+            views,
+            routes,
+        })
+    }
+}
+
+fn server(src: &Source<'_>, raw: RawServer) -> Result<ServerConfig, ConfigError> {
+    let mut server = ServerConfig::default();
+    if let Some(listen) = raw.listen {
+        server.listen = listen.get_ref().parse().map_err(|_| {
+            src.error(
+                listen.span(),
+                "server.listen",
+                format!("invalid address {:?}: expected IP:PORT, e.g. \"127.0.0.1:8000\"", listen.get_ref()),
+            )
+        })?;
+    }
+    if let Some(n) = raw.max_header_bytes {
+        server.max_header_bytes = n;
+    }
+    if let Some(n) = raw.max_body_bytes {
+        server.max_body_bytes = n;
+    }
+    if let Some(secs) = raw.shutdown_timeout_secs {
+        server.shutdown_timeout = Duration::from_secs(secs);
+    }
+    Ok(server)
+}
+
+/// Names appear in logs, metrics and the admin API: keep them plain.
+fn check_name(src: &Source<'_>, field: &str, name: &Spanned<String>) -> Result<(), ConfigError> {
+    let n = name.get_ref();
+    let ok = n.chars().next().is_some_and(|c| c.is_ascii_lowercase())
+        && n.chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_');
+    if ok {
+        Ok(())
+    } else {
+        Err(src.error(
+            name.span(),
+            field,
+            format!("invalid name {n:?}: use lower-case letters, digits, '-' and '_', starting with a letter"),
+        ))
+    }
+}
+
+fn component_path(
+    src: &Source<'_>,
+    base: &Path,
+    field: &str,
+    value: &Spanned<String>,
+) -> Result<PathBuf, ConfigError> {
+    let path = base.join(value.get_ref());
+    if !path.is_file() {
+        return Err(src.error(
+            value.span(),
+            field,
+            format!("component file not found: {}", path.display()),
+        ));
+    }
+    Ok(path)
+}
+
+fn config_values(
+    src: &Source<'_>,
+    field: &str,
+    table: BTreeMap<String, Spanned<toml::Value>>,
+) -> Result<Vec<(String, String)>, ConfigError> {
+    table
+        .into_iter()
+        .map(|(key, value)| {
+            let text = match value.get_ref() {
+                toml::Value::String(s) => s.clone(),
+                toml::Value::Integer(i) => i.to_string(),
+                toml::Value::Float(f) => f.to_string(),
+                toml::Value::Boolean(b) => b.to_string(),
+                toml::Value::Datetime(d) => d.to_string(),
+                other => {
+                    return Err(src.error(
+                        value.span(),
+                        &format!("{field}.{key}"),
+                        format!(
+                            "config values must be strings, numbers or booleans, not {}",
+                            other.type_str()
+                        ),
+                    ));
+                }
+            };
+            Ok((key, text))
+        })
+        .collect()
+}
+
+fn routes(
+    src: &Source<'_>,
+    views: &BTreeMap<String, ComponentSpec>,
+    field: &str,
+    raw: Vec<Spanned<RawRoute>>,
+) -> Result<Vec<RouteDef>, ConfigError> {
+    let mut out = Vec::with_capacity(raw.len());
+    for (i, route) in raw.into_iter().enumerate() {
+        let field = format!("{field}[{i}]");
+        out.push(route_def(src, views, &field, route)?);
+    }
+    Ok(out)
+}
+
+fn route_def(
+    src: &Source<'_>,
+    views: &BTreeMap<String, ComponentSpec>,
+    field: &str,
+    route: Spanned<RawRoute>,
+) -> Result<RouteDef, ConfigError> {
+    let span = route.span();
+    let route = route.into_inner();
+    let err = |msg: &str| src.error(span.clone(), field, msg.to_owned());
+    let pattern = match (route.path, route.regex) {
+        (Some(p), None) => Pattern::Path(p),
+        (None, Some(r)) => Pattern::Regex(r),
+        (Some(_), Some(_)) => return Err(err("a route has either `path` or `regex`, not both")),
+        (None, None) => return Err(err("a route needs `path` (like Django's path()) or `regex` (like re_path())")),
+    };
+    let target = match (route.view, route.include) {
+        (Some(view), None) => {
+            if route.namespace.is_some() {
+                return Err(err("`namespace` belongs to a route with `include`"));
+            }
+            if !views.contains_key(view.get_ref()) {
+                let known: Vec<&str> = views.keys().map(String::as_str).collect();
+                return Err(src.error(
+                    view.span(),
+                    &format!("{field}.view"),
+                    format!("unknown view {:?} (defined views: {})", view.get_ref(), known.join(", ")),
+                ));
+            }
+            Target::View(view.into_inner())
+        }
+        (None, Some(include)) => Target::Include {
+            namespace: route.namespace,
+            routes: routes(src, views, &format!("{field}.include"), include)?,
+        },
+        (Some(_), Some(_)) => return Err(err("a route has either `view` or `include`, not both")),
+        (None, None) => return Err(err("a route needs `view` or `include`")),
+    };
+    Ok(RouteDef {
+        pattern,
+        name: route.name,
+        target,
+    })
+}
+
+/// A byte range in the config text.
+type Span = Range<usize>;

@@ -1,0 +1,124 @@
+//! Failures, kept apart by origin and turned into responses in one place.
+//!
+//! A guest that *returns* an `error` raised an exception on purpose (Django:
+//! `raise PermissionDenied`); a guest that *traps* crashed. Both become a
+//! response at the layer where they happened, by [`response_for_failure`],
+//! the counterpart of Django's `response_for_exception`.
+
+use std::fmt;
+
+use bytes::Bytes;
+
+use crate::bindings::types::{Error, ErrorKind};
+use crate::resources::ResponseResource;
+
+/// Which hook of which component failed, for logs and messages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Hook {
+    /// `process-request`
+    ProcessRequest,
+    /// `process-view`
+    ProcessView,
+    /// `process-exception`
+    ProcessException,
+    /// `process-response`
+    ProcessResponse,
+    /// a view's `handle`
+    View,
+}
+
+impl Hook {
+    /// The WIT name of the hook.
+    pub fn name(self) -> &'static str {
+        match self {
+            Hook::ProcessRequest => "process-request",
+            Hook::ProcessView => "process-view",
+            Hook::ProcessException => "process-exception",
+            Hook::ProcessResponse => "process-response",
+            Hook::View => "handle",
+        }
+    }
+}
+
+impl fmt::Display for Hook {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// A hook or view that did not produce its result.
+#[derive(Debug)]
+pub(crate) enum Failure {
+    /// The guest returned an `error`.
+    Raised(Error),
+    /// The guest trapped, or the host could not enter it.
+    Trap(wasmtime::Error),
+}
+
+impl Failure {
+    /// The error as `process-exception` receives it. A trap's message says
+    /// what trapped without leaking host internals beyond the trap reason.
+    pub(crate) fn to_wit(&self, label: &str, hook: Hook) -> Error {
+        match self {
+            Failure::Raised(e) => e.clone(),
+            Failure::Trap(trap) => Error {
+                kind: ErrorKind::Trap,
+                message: format!("{label} trapped in {hook}: {}", trap_reason(trap)),
+            },
+        }
+    }
+
+    pub(crate) fn kind(&self) -> ErrorKind {
+        match self {
+            Failure::Raised(e) => e.kind,
+            Failure::Trap(_) => ErrorKind::Trap,
+        }
+    }
+}
+
+/// The innermost cause of a trap (`wasm trap: wasm `unreachable` instruction
+/// executed`), without the backtrace wasmtime attaches.
+pub(crate) fn trap_reason(trap: &wasmtime::Error) -> String {
+    match trap.downcast_ref::<wasmtime::Trap>() {
+        Some(t) => t.to_string(),
+        None => trap.to_string(),
+    }
+}
+
+/// The status Django gives each exception class.
+pub(crate) fn status_for(kind: ErrorKind) -> u16 {
+    match kind {
+        ErrorKind::NotFound => 404,
+        ErrorKind::PermissionDenied => 403,
+        ErrorKind::BadRequest | ErrorKind::SuspiciousOperation => 400,
+        ErrorKind::Internal | ErrorKind::Trap => 500,
+    }
+}
+
+/// Django's `response_for_exception` with `DEBUG = False`: the default error
+/// views of `django.views.defaults`, byte for byte.
+pub(crate) fn response_for_failure(kind: ErrorKind) -> ResponseResource {
+    let (status, title, details) = match kind {
+        ErrorKind::NotFound => (
+            404,
+            "Not Found",
+            "The requested resource was not found on this server.",
+        ),
+        ErrorKind::PermissionDenied => (403, "403 Forbidden", ""),
+        ErrorKind::BadRequest | ErrorKind::SuspiciousOperation => (400, "Bad Request (400)", ""),
+        ErrorKind::Internal | ErrorKind::Trap => (500, "Server Error (500)", ""),
+    };
+    debug_assert_eq!(status, status_for(kind));
+    ResponseResource::with_body(
+        status,
+        "text/html; charset=utf-8",
+        Bytes::from(error_page(title, details)),
+    )
+}
+
+/// `django.views.defaults.ERROR_PAGE_TEMPLATE`.
+fn error_page(title: &str, details: &str) -> String {
+    format!(
+        "\n<!doctype html>\n<html lang=\"en\">\n<head>\n  <title>{title}</title>\n</head>\n<body>\n  <h1>{title}</h1><p>{details}</p>\n</body>\n</html>\n"
+    )
+}

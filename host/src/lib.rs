@@ -1,0 +1,40 @@
+//! Shallot runs Django's request/response cycle with every middleware and
+//! every view a sandboxed WebAssembly component.
+//!
+//! How to use it as a library:
+//!
+//! 1. Read a config: [`Config::load`] (`shallot.toml`, see the README).
+//! 2. Build the pipeline: [`Pipeline::load`] compiles and links every
+//!    component and refuses a broken one with the reason.
+//! 3. Serve it: [`server::serve`] on a socket, or call
+//!    [`Pipeline::handle`] directly with an `http::Request<Bytes>`, which is
+//!    what the tests do.
+//!
+//! ```no_run
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! let config = shallot::Config::load("examples/quickstart/shallot.toml")?;
+//! let pipeline = shallot::Pipeline::load(&config).await?;
+//! let req = http::Request::get("/hello").body(bytes::Bytes::new())?;
+//! let resp = pipeline.handle(req).await;
+//! assert_eq!(resp.status(), 200);
+//! # Ok(()) }
+//! ```
+
+#![deny(missing_docs)]
+
+mod bindings;
+mod capability;
+pub mod component;
+pub mod config;
+mod cycle;
+mod error;
+pub mod pipeline;
+mod resources;
+pub mod router;
+pub mod server;
+mod state;
+
+pub use component::{LoadError, Runtime};
+pub use config::{Config, ConfigError};
+pub use error::Hook;
+pub use pipeline::{ClientAddr, Pipeline};

@@ -1,0 +1,108 @@
+//! The `shallot` command: serve a config, check it, list its routes.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use shallot::{Config, Pipeline};
+
+#[derive(Parser)]
+#[command(version, about = "Django's request/response cycle, every middleware and view a Wasm component")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve HTTP with the pipeline a config describes.
+    Serve {
+        /// Listen on this address instead of the config's `server.listen`.
+        #[arg(long, env = "SHALLOT_LISTEN")]
+        listen: Option<SocketAddr>,
+        /// The config file (shallot.toml).
+        config: PathBuf,
+    },
+    /// Validate a config and every component's exports; print the hook table.
+    Check {
+        /// The config file (shallot.toml).
+        config: PathBuf,
+    },
+    /// List the URL patterns, like Django's show_urls.
+    Routes {
+        /// The config file (shallot.toml).
+        config: PathBuf,
+    },
+}
+
+fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("SHALLOT_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the tokio runtime")?;
+    runtime.block_on(async {
+        match cli.command {
+            Command::Serve { listen, config } => serve(config, listen).await,
+            Command::Check { config } => check(config).await,
+            Command::Routes { config } => routes(config),
+        }
+    })
+}
+
+async fn serve(path: PathBuf, listen: Option<SocketAddr>) -> anyhow::Result<()> {
+    let config = Config::load(&path)?;
+    let pipeline = Arc::new(Pipeline::load(&config).await?);
+    let addr = listen.unwrap_or(config.server.listen);
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .with_context(|| format!("cannot listen on {addr}"))?;
+    tracing::info!(
+        "serving {} on http://{} ({} middleware, {} views)",
+        path.display(),
+        listener.local_addr()?,
+        pipeline.middleware().len(),
+        config.views.len()
+    );
+    shallot::server::serve(listener, pipeline, &config.server, shutdown_signal()).await?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut term = signal(SignalKind::terminate()).expect("can install a SIGTERM handler");
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = term.recv() => {}
+    }
+}
+
+async fn check(path: PathBuf) -> anyhow::Result<()> {
+    let config = Config::load(&path)?;
+    let pipeline = Pipeline::load(&config).await?;
+    print!("{}", shallot::pipeline::hook_table(&pipeline));
+    println!(
+        "ok: {} middleware, {} views, {} routes",
+        pipeline.middleware().len(),
+        config.views.len(),
+        pipeline.router().endpoints().len()
+    );
+    Ok(())
+}
+
+fn routes(path: PathBuf) -> anyhow::Result<()> {
+    let config = Config::load(&path)?;
+    let router = shallot::router::Router::new(config.routes)?;
+    print!("{}", shallot::router::show_urls(&router));
+    Ok(())
+}

@@ -1,0 +1,170 @@
+//! A loaded pipeline: middleware in order, views, routes. Built once from a
+//! config, then shared by every request; `handle` runs one request through
+//! it without any socket (Django's test `Client`, tower's `oneshot`).
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use bytes::Bytes;
+
+use crate::capability::ComponentContext;
+use crate::component::{LoadError, MiddlewareComponent, Runtime, ViewComponent};
+use crate::config::Config;
+use crate::cycle::Invocation;
+use crate::error::response_for_failure;
+use crate::resources::{RequestResource, ResponseResource};
+use crate::router::Router;
+
+/// The peer of a request, as a request extension (like axum's `ConnectInfo`).
+/// Requests without it are treated as coming from 127.0.0.1.
+#[derive(Debug, Clone, Copy)]
+pub struct ClientAddr(pub SocketAddr);
+
+/// Middleware, views and routes, ready to serve.
+pub struct Pipeline {
+    runtime: Runtime,
+    pub(crate) middleware: Vec<MiddlewareComponent>,
+    pub(crate) views: HashMap<String, ViewComponent>,
+    pub(crate) router: Router,
+    /// Answers host imports made outside any hook (none today); keeps the
+    /// store's `current` always valid.
+    host_context: Arc<ComponentContext>,
+}
+
+impl Pipeline {
+    /// Compiles, links and checks every component the config names.
+    pub async fn load(config: &Config) -> Result<Pipeline, LoadError> {
+        Pipeline::load_with(&Runtime::new()?, config).await
+    }
+
+    /// Like [`Pipeline::load`], on an existing runtime (engine and linker).
+    pub async fn load_with(runtime: &Runtime, config: &Config) -> Result<Pipeline, LoadError> {
+        let mut middleware = Vec::with_capacity(config.middleware.len());
+        for spec in &config.middleware {
+            middleware.push(runtime.load_middleware(spec).await?);
+        }
+        let mut views = HashMap::with_capacity(config.views.len());
+        for (name, spec) in &config.views {
+            views.insert(name.clone(), runtime.load_view(spec).await?);
+        }
+        let router = Router::new(config.routes.clone()).map_err(|e| LoadError::Exports {
+            location: config.path.display().to_string(),
+            label: "routes".into(),
+            path: config.path.display().to_string(),
+            reason: e.to_string(),
+        })?;
+        Ok(Pipeline {
+            runtime: runtime.clone(),
+            middleware,
+            views,
+            router,
+            host_context: Arc::new(ComponentContext::new("host".into(), Vec::new())),
+        })
+    }
+
+    /// The middleware, in request order.
+    pub fn middleware(&self) -> &[MiddlewareComponent] {
+        &self.middleware
+    }
+
+    /// The URL resolver.
+    pub fn router(&self) -> &Router {
+        &self.router
+    }
+
+    pub(crate) fn runtime(&self) -> &Runtime {
+        &self.runtime
+    }
+
+    pub(crate) fn host_context(&self) -> Arc<ComponentContext> {
+        self.host_context.clone()
+    }
+
+    /// Runs one request through the whole cycle. Never fails: every failure
+    /// of a guest has become a 4xx/5xx response by the time this returns.
+    pub async fn handle(&self, req: http::Request<Bytes>) -> http::Response<Bytes> {
+        let request = request_resource(req);
+        let resp = match Invocation::new(self, request) {
+            Ok(invocation) => invocation.run().await,
+            Err(e) => {
+                tracing::error!("cannot start request: {e:#}");
+                response_for_failure(crate::bindings::types::ErrorKind::Internal)
+            }
+        };
+        into_http(resp)
+    }
+}
+
+fn request_resource(req: http::Request<Bytes>) -> RequestResource {
+    let client = req
+        .extensions()
+        .get::<ClientAddr>()
+        .map_or_else(|| "127.0.0.1".to_owned(), |c| c.0.ip().to_string());
+    let (parts, body) = req.into_parts();
+    let raw_path = parts.uri.path().to_owned();
+    RequestResource {
+        method: parts.method.as_str().to_owned(),
+        path: crate::router::decode_path(&raw_path),
+        raw_path,
+        query: parts.uri.query().unwrap_or("").to_owned(),
+        headers: parts.headers,
+        body,
+        client_addr: client,
+        scheme: if parts.uri.scheme_str() == Some("https") { "https" } else { "http" },
+        attributes: Vec::new(),
+    }
+}
+
+/// Framing belongs to the HTTP server, not to guests: a guest's
+/// `content-length` or `transfer-encoding` could desynchronise the
+/// connection, so they are dropped and hyper frames the body itself.
+fn into_http(resp: ResponseResource) -> http::Response<Bytes> {
+    let mut out = http::Response::new(resp.body);
+    *out.status_mut() = http::StatusCode::from_u16(resp.status).unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR);
+    let mut headers = resp.headers;
+    for framing in [
+        http::header::CONTENT_LENGTH,
+        http::header::TRANSFER_ENCODING,
+        http::header::CONNECTION,
+    ] {
+        headers.remove(framing);
+    }
+    *out.headers_mut() = headers;
+    out
+}
+
+/// The table `shallot check` prints: one row per middleware in request
+/// order, one column per hook.
+pub fn hook_table(pipeline: &Pipeline) -> String {
+    use crate::error::Hook;
+    let cols = [
+        Hook::ProcessRequest,
+        Hook::ProcessView,
+        Hook::ProcessException,
+        Hook::ProcessResponse,
+    ];
+    let width = pipeline
+        .middleware
+        .iter()
+        .map(|m| m.name().len())
+        .chain(std::iter::once("middleware".len()))
+        .max()
+        .unwrap_or(10);
+    let mut out = format!("{:<width$}", "middleware");
+    for c in cols {
+        out.push_str(&format!("  {c}"));
+    }
+    out.push('\n');
+    for (i, mw) in pipeline.middleware.iter().enumerate() {
+        let hooks = mw.hooks();
+        let _ = i;
+        out.push_str(&format!("{:<width$}", mw.name()));
+        for c in cols {
+            let mark = if hooks.contains(&c) { "yes" } else { "-" };
+            out.push_str(&format!("  {mark:<w$}", w = c.name().len()));
+        }
+        out.push('\n');
+    }
+    out
+}

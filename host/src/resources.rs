@@ -1,0 +1,310 @@
+//! The `request` and `response` resources: host-side state plus the
+//! `shallot:http/types` host traits over the store's `ResourceTable`.
+//!
+//! A guest only ever holds handles; every accessor copies just the piece it
+//! asks for, so a middleware that reads one header never pays for the body.
+
+use bytes::Bytes;
+use http::header::{HeaderMap, HeaderName, HeaderValue};
+use wasmtime::component::Resource;
+
+use crate::bindings::types::{self, Error, ErrorKind};
+use crate::state::RequestState;
+
+/// The incoming request as every layer of one request sees it.
+#[derive(Debug)]
+#[expect(unreachable_pub, reason = "bindgen!'s `with:` re-exports it")]
+pub struct RequestResource {
+    pub(crate) method: String,
+    /// Percent-decoded, like Django's `request.path`.
+    pub(crate) path: String,
+    /// As received, for URL resolution (which decodes it itself).
+    pub(crate) raw_path: String,
+    pub(crate) query: String,
+    pub(crate) headers: HeaderMap,
+    pub(crate) body: Bytes,
+    pub(crate) client_addr: String,
+    pub(crate) scheme: &'static str,
+    /// Django's ad-hoc request attributes (`request.user`, ...), in the order set.
+    pub(crate) attributes: Vec<(String, String)>,
+}
+
+/// A response being built or passed between layers.
+#[derive(Debug)]
+#[expect(unreachable_pub, reason = "bindgen!'s `with:` re-exports it")]
+pub struct ResponseResource {
+    pub(crate) status: u16,
+    pub(crate) headers: HeaderMap,
+    pub(crate) body: Bytes,
+}
+
+impl ResponseResource {
+    /// A response with no headers and an empty body.
+    pub(crate) fn new(status: u16) -> Self {
+        ResponseResource {
+            status,
+            headers: HeaderMap::new(),
+            body: Bytes::new(),
+        }
+    }
+
+    /// A response with a content type and body.
+    pub(crate) fn with_body(status: u16, content_type: &'static str, body: Bytes) -> Self {
+        let mut resp = ResponseResource::new(status);
+        resp.headers.insert(
+            http::header::CONTENT_TYPE,
+            HeaderValue::from_static(content_type),
+        );
+        resp.body = body;
+        resp
+    }
+}
+
+/// Django's `HttpResponse` refuses statuses outside this range.
+pub(crate) fn valid_status(status: u16) -> bool {
+    (100..=599).contains(&status)
+}
+
+/// A header value as Django would show it: UTF-8 when it is, otherwise
+/// ISO-8859-1 (what WSGI hands Django), so no value is ever unreadable.
+fn value_to_string(value: &HeaderValue) -> String {
+    match std::str::from_utf8(value.as_bytes()) {
+        Ok(s) => s.to_owned(),
+        Err(_) => value.as_bytes().iter().map(|&b| char::from(b)).collect(),
+    }
+}
+
+fn joined(headers: &HeaderMap, name: &str) -> Option<String> {
+    let mut values = headers.get_all(name).iter().peekable();
+    values.peek()?;
+    Some(
+        values
+            .map(value_to_string)
+            .collect::<Vec<_>>()
+            .join(", "),
+    )
+}
+
+fn values(headers: &HeaderMap, name: &str) -> Vec<String> {
+    headers.get_all(name).iter().map(value_to_string).collect()
+}
+
+fn pairs(headers: &HeaderMap) -> Vec<(String, String)> {
+    headers
+        .iter()
+        .map(|(n, v)| (n.as_str().to_owned(), value_to_string(v)))
+        .collect()
+}
+
+/// Checks a header a guest wants to send. Refusing here (rather than when
+/// writing the response) pins the failure on the layer that caused it.
+fn checked_header(name: &str, value: &str) -> Result<(HeaderName, HeaderValue), Error> {
+    let header_name = HeaderName::from_bytes(name.as_bytes()).map_err(|_| Error {
+        kind: ErrorKind::Internal,
+        message: format!("invalid header name {name:?}"),
+    })?;
+    let header_value = HeaderValue::from_str(value).map_err(|_| Error {
+        kind: ErrorKind::Internal,
+        message: format!("invalid value for header {name:?}: {value:?} (control characters such as CR or LF are not allowed)"),
+    })?;
+    Ok((header_name, header_value))
+}
+
+impl types::Host for RequestState {}
+
+impl types::HostRequest for RequestState {
+    fn method(&mut self, req: Resource<RequestResource>) -> wasmtime::Result<String> {
+        Ok(self.table.get(&req)?.method.clone())
+    }
+
+    fn path(&mut self, req: Resource<RequestResource>) -> wasmtime::Result<String> {
+        Ok(self.table.get(&req)?.path.clone())
+    }
+
+    fn query(&mut self, req: Resource<RequestResource>) -> wasmtime::Result<String> {
+        Ok(self.table.get(&req)?.query.clone())
+    }
+
+    fn header(
+        &mut self,
+        req: Resource<RequestResource>,
+        name: String,
+    ) -> wasmtime::Result<Option<String>> {
+        Ok(joined(&self.table.get(&req)?.headers, &name))
+    }
+
+    fn header_values(
+        &mut self,
+        req: Resource<RequestResource>,
+        name: String,
+    ) -> wasmtime::Result<Vec<String>> {
+        Ok(values(&self.table.get(&req)?.headers, &name))
+    }
+
+    fn headers(
+        &mut self,
+        req: Resource<RequestResource>,
+    ) -> wasmtime::Result<Vec<(String, String)>> {
+        Ok(pairs(&self.table.get(&req)?.headers))
+    }
+
+    fn body(&mut self, req: Resource<RequestResource>) -> wasmtime::Result<Vec<u8>> {
+        Ok(self.table.get(&req)?.body.to_vec())
+    }
+
+    fn client_addr(&mut self, req: Resource<RequestResource>) -> wasmtime::Result<String> {
+        Ok(self.table.get(&req)?.client_addr.clone())
+    }
+
+    fn scheme(&mut self, req: Resource<RequestResource>) -> wasmtime::Result<String> {
+        Ok(self.table.get(&req)?.scheme.to_owned())
+    }
+
+    fn attribute(
+        &mut self,
+        req: Resource<RequestResource>,
+        name: String,
+    ) -> wasmtime::Result<Option<String>> {
+        let req = self.table.get(&req)?;
+        Ok(req
+            .attributes
+            .iter()
+            .find(|(k, _)| *k == name)
+            .map(|(_, v)| v.clone()))
+    }
+
+    fn set_attribute(
+        &mut self,
+        req: Resource<RequestResource>,
+        name: String,
+        value: String,
+    ) -> wasmtime::Result<()> {
+        let req = self.table.get_mut(&req)?;
+        match req.attributes.iter_mut().find(|(k, _)| *k == name) {
+            Some(slot) => slot.1 = value,
+            None => req.attributes.push((name, value)),
+        }
+        Ok(())
+    }
+
+    fn drop(&mut self, req: Resource<RequestResource>) -> wasmtime::Result<()> {
+        // The host owns the request for the whole cycle; a guest only ever
+        // borrows it, so there is nothing to drop here.
+        let _ = req;
+        Ok(())
+    }
+}
+
+impl types::HostResponse for RequestState {
+    fn new(&mut self, status: u16) -> wasmtime::Result<Resource<ResponseResource>> {
+        if !valid_status(status) {
+            wasmtime::bail!("invalid HTTP status {status}: a response status must be 100..=599");
+        }
+        Ok(self.table.push(ResponseResource::new(status))?)
+    }
+
+    fn status(&mut self, resp: Resource<ResponseResource>) -> wasmtime::Result<u16> {
+        Ok(self.table.get(&resp)?.status)
+    }
+
+    fn set_status(
+        &mut self,
+        resp: Resource<ResponseResource>,
+        status: u16,
+    ) -> wasmtime::Result<Result<(), Error>> {
+        if !valid_status(status) {
+            return Ok(Err(Error {
+                kind: ErrorKind::Internal,
+                message: format!("invalid HTTP status {status}: a response status must be 100..=599"),
+            }));
+        }
+        self.table.get_mut(&resp)?.status = status;
+        Ok(Ok(()))
+    }
+
+    fn header(
+        &mut self,
+        resp: Resource<ResponseResource>,
+        name: String,
+    ) -> wasmtime::Result<Option<String>> {
+        Ok(joined(&self.table.get(&resp)?.headers, &name))
+    }
+
+    fn header_values(
+        &mut self,
+        resp: Resource<ResponseResource>,
+        name: String,
+    ) -> wasmtime::Result<Vec<String>> {
+        Ok(values(&self.table.get(&resp)?.headers, &name))
+    }
+
+    fn headers(
+        &mut self,
+        resp: Resource<ResponseResource>,
+    ) -> wasmtime::Result<Vec<(String, String)>> {
+        Ok(pairs(&self.table.get(&resp)?.headers))
+    }
+
+    fn has_header(
+        &mut self,
+        resp: Resource<ResponseResource>,
+        name: String,
+    ) -> wasmtime::Result<bool> {
+        Ok(self.table.get(&resp)?.headers.contains_key(name.as_str()))
+    }
+
+    fn set_header(
+        &mut self,
+        resp: Resource<ResponseResource>,
+        name: String,
+        value: String,
+    ) -> wasmtime::Result<Result<(), Error>> {
+        let (name, value) = match checked_header(&name, &value) {
+            Ok(pair) => pair,
+            Err(e) => return Ok(Err(e)),
+        };
+        self.table.get_mut(&resp)?.headers.insert(name, value);
+        Ok(Ok(()))
+    }
+
+    fn append_header(
+        &mut self,
+        resp: Resource<ResponseResource>,
+        name: String,
+        value: String,
+    ) -> wasmtime::Result<Result<(), Error>> {
+        let (name, value) = match checked_header(&name, &value) {
+            Ok(pair) => pair,
+            Err(e) => return Ok(Err(e)),
+        };
+        self.table.get_mut(&resp)?.headers.append(name, value);
+        Ok(Ok(()))
+    }
+
+    fn remove_header(
+        &mut self,
+        resp: Resource<ResponseResource>,
+        name: String,
+    ) -> wasmtime::Result<()> {
+        self.table.get_mut(&resp)?.headers.remove(name.as_str());
+        Ok(())
+    }
+
+    fn body(&mut self, resp: Resource<ResponseResource>) -> wasmtime::Result<Vec<u8>> {
+        Ok(self.table.get(&resp)?.body.to_vec())
+    }
+
+    fn set_body(
+        &mut self,
+        resp: Resource<ResponseResource>,
+        body: Vec<u8>,
+    ) -> wasmtime::Result<()> {
+        self.table.get_mut(&resp)?.body = Bytes::from(body);
+        Ok(())
+    }
+
+    fn drop(&mut self, resp: Resource<ResponseResource>) -> wasmtime::Result<()> {
+        self.table.delete(resp)?;
+        Ok(())
+    }
+}

@@ -1,0 +1,143 @@
+//! Test harness: guest components built from source, a shared runtime, and
+//! a capture of what guests log so tests can assert the exact hook order.
+
+use std::sync::{Arc, Mutex, OnceLock};
+
+use bytes::Bytes;
+use shallot::{Config, Pipeline, Runtime};
+use tracing::instrument::WithSubscriber;
+use tracing_subscriber::layer::SubscriberExt;
+
+/// Paths of the guest components, one constant per crate in `guests/`.
+pub mod guests {
+    include!(concat!(env!("OUT_DIR"), "/guests.rs"));
+}
+
+/// One engine for the whole test binary, so each component compiles once.
+pub fn runtime() -> &'static Runtime {
+    static RUNTIME: OnceLock<Runtime> = OnceLock::new();
+    RUNTIME.get_or_init(|| Runtime::new().expect("the engine starts"))
+}
+
+/// Replaces `{guest-name}` with that guest's component path.
+pub fn with_guests(toml: &str) -> String {
+    let mut text = toml.to_owned();
+    for (name, path) in guests::ALL {
+        text = text.replace(&format!("{{{name}}}"), path);
+    }
+    text
+}
+
+/// Parses a config (guest placeholders filled in) as if it were `test.toml`.
+pub fn config(toml: &str) -> Config {
+    Config::parse("test.toml", &with_guests(toml)).unwrap_or_else(|e| panic!("test config is invalid: {e}"))
+}
+
+/// Loads a pipeline from config text.
+pub async fn pipeline(toml: &str) -> Pipeline {
+    Pipeline::load_with(runtime(), &config(toml))
+        .await
+        .unwrap_or_else(|e| panic!("test pipeline does not load: {e}"))
+}
+
+/// A `GET` of `uri` with an empty body.
+pub fn get(uri: &str) -> http::Request<Bytes> {
+    request("GET", uri, &[])
+}
+
+/// A request with headers and an empty body.
+pub fn request(method: &str, uri: &str, headers: &[(&str, &str)]) -> http::Request<Bytes> {
+    let mut req = http::Request::builder().method(method).uri(uri);
+    for (k, v) in headers {
+        req = req.header(*k, *v);
+    }
+    req.body(Bytes::new()).expect("valid test request")
+}
+
+/// What one request produced: the response and every log line, in order.
+pub struct Outcome {
+    /// The final response.
+    pub response: http::Response<Bytes>,
+    /// Guest calls as `name.hook` (`a.process-request`, `v.handle`), from the
+    /// guests' own `call <hook>` log lines.
+    pub calls: Vec<String>,
+    /// Every event: `component: message` for guests, `host: message` else.
+    pub log: Vec<String>,
+}
+
+impl Outcome {
+    /// The body as UTF-8.
+    pub fn body(&self) -> &str {
+        std::str::from_utf8(self.response.body()).expect("utf-8 body")
+    }
+
+    /// One header's value (all values joined with ", ").
+    pub fn header(&self, name: &str) -> Option<String> {
+        let values: Vec<&str> = self
+            .response
+            .headers()
+            .get_all(name)
+            .iter()
+            .map(|v| v.to_str().unwrap())
+            .collect();
+        (!values.is_empty()).then(|| values.join(", "))
+    }
+}
+
+/// Runs one request, recording what the guests log while it runs.
+pub async fn run(pipeline: &Pipeline, req: http::Request<Bytes>) -> Outcome {
+    let events = Arc::new(Mutex::new(Vec::new()));
+    let subscriber = tracing_subscriber::registry().with(Capture(events.clone()));
+    let response = pipeline.handle(req).with_subscriber(subscriber).await;
+    let log: Vec<String> = events.lock().unwrap().clone();
+    let calls = log
+        .iter()
+        .filter_map(|line| {
+            let (who, msg) = line.split_once(": ")?;
+            let hook = msg.strip_prefix("call ")?;
+            let name = who.split('`').nth(1)?;
+            Some(format!("{name}.{hook}"))
+        })
+        .collect();
+    Outcome { response, calls, log }
+}
+
+struct Capture(Arc<Mutex<Vec<String>>>);
+
+impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for Capture {
+    fn on_event(&self, event: &tracing::Event<'_>, _ctx: tracing_subscriber::layer::Context<'_, S>) {
+        let mut visitor = Fields::default();
+        event.record(&mut visitor);
+        let who = visitor.component.unwrap_or_else(|| "host".to_owned());
+        let mut line = format!("{who}: {}", visitor.message);
+        if !visitor.extra.is_empty() {
+            line.push_str(&format!(" [{}]", visitor.extra.join(" ")));
+        }
+        self.0.lock().unwrap().push(line);
+    }
+}
+
+#[derive(Default)]
+struct Fields {
+    component: Option<String>,
+    message: String,
+    extra: Vec<String>,
+}
+
+impl tracing::field::Visit for Fields {
+    fn record_str(&mut self, field: &tracing::field::Field, value: &str) {
+        match field.name() {
+            "component" => self.component = Some(value.to_owned()),
+            "message" => self.message = value.to_owned(),
+            other => self.extra.push(format!("{other}={value}")),
+        }
+    }
+
+    fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn std::fmt::Debug) {
+        match field.name() {
+            "message" => self.message = format!("{value:?}"),
+            "component" => self.component = Some(format!("{value:?}")),
+            other => self.extra.push(format!("{other}={value:?}")),
+        }
+    }
+}
