@@ -83,10 +83,6 @@ impl Runtime {
         })
     }
 
-    pub(crate) fn engine(&self) -> &Engine {
-        &self.engine
-    }
-
     /// Compiles and links one component file.
     async fn prepare(&self, spec: &ComponentSpec, label: &str) -> Result<Prepared, LoadError> {
         let path = spec.component.display().to_string();

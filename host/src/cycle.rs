@@ -14,53 +14,54 @@
 //! layers outside always receive a response and nothing leaks to the client
 //! but a clean 4xx/5xx.
 
-use wasmtime::Store;
-use wasmtime::component::{Instance, Resource};
+use std::sync::Arc;
 
-use crate::bindings::types::{Error, ViewInfo};
+use wasmtime::Store;
+use wasmtime::component::{Instance, InstancePre, Resource};
+
+use crate::bindings::types::{Error, ErrorKind, ViewInfo};
+use crate::capability::ComponentContext;
 use crate::error::{Failure, Hook, response_for_failure, trap_reason};
 use crate::pipeline::Pipeline;
 use crate::resources::{RequestResource, ResponseResource};
 use crate::router::ResolverMatch;
 use crate::state::RequestState;
 
-type Resp = Resource<ResponseResource>;
+type Resp = ResponseResource;
 
-/// One request's run through the pipeline: a single store for every
-/// component, and each middleware's instance created on first use.
+/// A component's store and instance for one request.
+///
+/// Each component gets a store of its own: wasmtime poisons a whole store
+/// when one of its instances traps, and Django's contract needs the outer
+/// layers to keep running after an inner one crashed. The request and the
+/// responses are host values lent to a store only for the length of a call.
+struct Slot {
+    store: Store<RequestState>,
+    instance: Instance,
+}
+
+/// One request's run through the pipeline.
 pub(crate) struct Invocation<'p> {
     pipeline: &'p Pipeline,
-    store: Store<RequestState>,
+    request: RequestResource,
     /// One slot per middleware; `None` until a hook of it runs, and again
-    /// after it trapped (a trapped instance cannot be re-entered).
-    instances: Vec<Option<Instance>>,
-    request: Resource<RequestResource>,
+    /// after it trapped, so a later hook gets a fresh instance.
+    slots: Vec<Option<Slot>>,
 }
 
 impl<'p> Invocation<'p> {
-    pub(crate) fn new(pipeline: &'p Pipeline, request: RequestResource) -> wasmtime::Result<Self> {
-        let first = pipeline.host_context();
-        let mut store = Store::new(pipeline.runtime().engine(), RequestState::new(first));
-        let request = store.data_mut().table.push(request)?;
-        Ok(Invocation {
+    pub(crate) fn new(pipeline: &'p Pipeline, request: RequestResource) -> Self {
+        let slots = std::iter::repeat_with(|| None).take(pipeline.middleware.len()).collect();
+        Invocation {
             pipeline,
-            store,
-            instances: vec![None; pipeline.middleware.len()],
             request,
-        })
+            slots,
+        }
     }
 
     /// Runs the whole cycle and returns the final response.
     pub(crate) async fn run(mut self) -> ResponseResource {
-        let resp = self.middleware_chain().await;
-        match self.store.data_mut().table.delete(resp) {
-            Ok(resp) => resp,
-            // Only a host bug can lose the response; still answer cleanly.
-            Err(e) => {
-                tracing::error!("response lost from the resource table: {e}");
-                response_for_failure(crate::bindings::types::ErrorKind::Internal)
-            }
-        }
+        self.middleware_chain().await
     }
 
     /// `process_request` top to bottom, the core, `process_response` bottom
@@ -109,10 +110,9 @@ impl<'p> Invocation<'p> {
     /// resolution, `process_view`, the view, `process_exception`. Any
     /// failure here becomes a response before the first `process_response`.
     async fn get_response(&mut self) -> Resp {
-        let raw_path = self.store.data().table.get(&self.request).map(|r| r.raw_path.clone()).unwrap_or_default();
-        let Some(matched) = self.pipeline.router.resolve(&raw_path) else {
+        let Some(matched) = self.pipeline.router.resolve(&self.request.raw_path) else {
             // Resolver404: no process_view, no process_exception.
-            return self.push(response_for_failure(crate::bindings::types::ErrorKind::NotFound));
+            return response_for_failure(ErrorKind::NotFound);
         };
         let info = view_info(&matched);
 
@@ -121,14 +121,14 @@ impl<'p> Invocation<'p> {
             if self.pipeline.middleware[k].hooks.view.is_none() {
                 continue;
             }
-            match self.process_view(k, info.clone()).await {
+            match self.process_view(k, &info).await {
                 Ok(None) => {}
                 Ok(Some(resp)) => return resp,
                 Err(failure) => return self.failure_response(k, Hook::ProcessView, &failure),
             }
         }
 
-        let failure = match self.call_view(&matched.view, info).await {
+        let failure = match self.call_view(&matched.view, &info).await {
             Ok(resp) => return resp,
             Err(failure) => failure,
         };
@@ -141,74 +141,108 @@ impl<'p> Invocation<'p> {
             if self.pipeline.middleware[k].hooks.exception.is_none() {
                 continue;
             }
-            match self.process_exception(k, error.clone()).await {
+            match self.process_exception(k, &error).await {
                 Ok(None) => {}
                 Ok(Some(resp)) => return resp,
                 Err(failure) => return self.failure_response(k, Hook::ProcessException, &failure),
             }
         }
-        self.push(response_for_failure(failure.kind()))
+        response_for_failure(failure.kind())
     }
 
     // ===== calls into guests =====
+    //
+    // Each call lends the request (and a response, for process_response) to
+    // the component's store, calls, and takes them back, trap or not.
 
     async fn process_request(&mut self, k: usize) -> Result<Option<Resp>, Failure> {
-        let instance = self.enter(k).await?;
-        let req = self.borrow_request();
-        let hooks = &self.pipeline.middleware[k].hooks;
-        let result = match hooks.request.as_ref().map(|i| i.load(&mut self.store, &instance)) {
-            Some(Ok(guest)) => guest.call_process_request(&mut self.store, req).await,
-            Some(Err(e)) => Err(e),
-            None => return Ok(None),
+        let mw = &self.pipeline.middleware[k];
+        let Some(indices) = &mw.hooks.request else { return Ok(None) };
+        let slot = enter(&mut self.slots[k], &mw.pre, &mw.context).await?;
+        let req = lend(&mut slot.store, &mut self.request);
+        let result = match indices.load(&mut slot.store, &slot.instance) {
+            Ok(guest) => guest.call_process_request(&mut slot.store, borrow(&req)).await,
+            Err(e) => Err(e),
         };
-        self.settle(k, result)
+        self.request = reclaim(&mut slot.store, req);
+        let result = result.and_then(|r| match r {
+            Ok(Some(h)) => take_response(&mut slot.store, h).map(|resp| Ok(Some(resp))),
+            Ok(None) => Ok(Ok(None)),
+            Err(e) => Ok(Err(e)),
+        });
+        settle(&mut self.slots[k], result)
     }
 
-    async fn process_view(&mut self, k: usize, info: ViewInfo) -> Result<Option<Resp>, Failure> {
-        let instance = self.enter(k).await?;
-        let req = self.borrow_request();
-        let hooks = &self.pipeline.middleware[k].hooks;
-        let result = match hooks.view.as_ref().map(|i| i.load(&mut self.store, &instance)) {
-            Some(Ok(guest)) => guest.call_process_view(&mut self.store, req, &info).await,
-            Some(Err(e)) => Err(e),
-            None => return Ok(None),
+    async fn process_view(&mut self, k: usize, info: &ViewInfo) -> Result<Option<Resp>, Failure> {
+        let mw = &self.pipeline.middleware[k];
+        let Some(indices) = &mw.hooks.view else { return Ok(None) };
+        let slot = enter(&mut self.slots[k], &mw.pre, &mw.context).await?;
+        let req = lend(&mut slot.store, &mut self.request);
+        let result = match indices.load(&mut slot.store, &slot.instance) {
+            Ok(guest) => guest.call_process_view(&mut slot.store, borrow(&req), info).await,
+            Err(e) => Err(e),
         };
-        self.settle(k, result)
+        self.request = reclaim(&mut slot.store, req);
+        let result = result.and_then(|r| match r {
+            Ok(Some(h)) => take_response(&mut slot.store, h).map(|resp| Ok(Some(resp))),
+            Ok(None) => Ok(Ok(None)),
+            Err(e) => Ok(Err(e)),
+        });
+        settle(&mut self.slots[k], result)
     }
 
-    async fn process_exception(&mut self, k: usize, error: Error) -> Result<Option<Resp>, Failure> {
-        let instance = self.enter(k).await?;
-        let req = self.borrow_request();
-        let hooks = &self.pipeline.middleware[k].hooks;
-        let result = match hooks.exception.as_ref().map(|i| i.load(&mut self.store, &instance)) {
-            Some(Ok(guest)) => guest.call_process_exception(&mut self.store, req, &error).await,
-            Some(Err(e)) => Err(e),
-            None => return Ok(None),
+    async fn process_exception(&mut self, k: usize, error: &Error) -> Result<Option<Resp>, Failure> {
+        let mw = &self.pipeline.middleware[k];
+        let Some(indices) = &mw.hooks.exception else { return Ok(None) };
+        let slot = enter(&mut self.slots[k], &mw.pre, &mw.context).await?;
+        let req = lend(&mut slot.store, &mut self.request);
+        let result = match indices.load(&mut slot.store, &slot.instance) {
+            Ok(guest) => guest.call_process_exception(&mut slot.store, borrow(&req), error).await,
+            Err(e) => Err(e),
         };
-        self.settle(k, result)
+        self.request = reclaim(&mut slot.store, req);
+        let result = result.and_then(|r| match r {
+            Ok(Some(h)) => take_response(&mut slot.store, h).map(|resp| Ok(Some(resp))),
+            Ok(None) => Ok(Ok(None)),
+            Err(e) => Ok(Err(e)),
+        });
+        settle(&mut self.slots[k], result)
     }
 
     async fn process_response(&mut self, k: usize, resp: Resp) -> Result<Resp, Failure> {
-        let instance = self.enter(k).await?;
-        let req = self.borrow_request();
-        let hooks = &self.pipeline.middleware[k].hooks;
-        let result = match hooks.response.as_ref().map(|i| i.load(&mut self.store, &instance)) {
-            Some(Ok(guest)) => guest.call_process_response(&mut self.store, req, resp).await,
-            Some(Err(e)) => Err(e),
-            None => return Ok(resp),
+        let mw = &self.pipeline.middleware[k];
+        let Some(indices) = &mw.hooks.response else { return Ok(resp) };
+        let slot = enter(&mut self.slots[k], &mw.pre, &mw.context).await?;
+        let req = lend(&mut slot.store, &mut self.request);
+        let result = match (
+            indices.load(&mut slot.store, &slot.instance),
+            slot.store.data_mut().table.push(resp).map_err(wasmtime::Error::from),
+        ) {
+            (Ok(guest), Ok(resp)) => guest.call_process_response(&mut slot.store, borrow(&req), resp).await,
+            (Err(e), _) | (_, Err(e)) => Err(e),
         };
-        self.settle(k, result)
+        self.request = reclaim(&mut slot.store, req);
+        let result = result.and_then(|r| match r {
+            Ok(h) => take_response(&mut slot.store, h).map(Ok),
+            Err(e) => Ok(Err(e)),
+        });
+        settle(&mut self.slots[k], result)
     }
 
-    async fn call_view(&mut self, name: &str, info: ViewInfo) -> Result<Resp, Failure> {
+    async fn call_view(&mut self, name: &str, info: &ViewInfo) -> Result<Resp, Failure> {
         let view = &self.pipeline.views[name];
-        self.store.data_mut().current = view.context.clone();
-        let instance = view.pre.instantiate_async(&mut self.store).await.map_err(Failure::Trap)?;
-        let req = self.borrow_request();
-        let result = match view.indices.load(&mut self.store, &instance) {
-            Ok(guest) => guest.call_handle(&mut self.store, req, &info).await,
+        let mut slot = None;
+        let slot = enter(&mut slot, &view.pre, &view.context).await?;
+        let req = lend(&mut slot.store, &mut self.request);
+        let result = match view.indices.load(&mut slot.store, &slot.instance) {
+            Ok(guest) => guest.call_handle(&mut slot.store, borrow(&req), info).await,
             Err(e) => Err(e),
         };
+        self.request = reclaim(&mut slot.store, req);
+        let result = result.and_then(|r| match r {
+            Ok(h) => take_response(&mut slot.store, h).map(Ok),
+            Err(e) => Ok(Err(e)),
+        });
         match result {
             Ok(Ok(resp)) => Ok(resp),
             Ok(Err(error)) => Err(Failure::Raised(error)),
@@ -216,56 +250,17 @@ impl<'p> Invocation<'p> {
         }
     }
 
-    /// The instance of middleware `k` for this request, created on first use.
-    async fn enter(&mut self, k: usize) -> Result<Instance, Failure> {
-        let mw = &self.pipeline.middleware[k];
-        self.store.data_mut().current = mw.context.clone();
-        if let Some(instance) = self.instances[k] {
-            return Ok(instance);
-        }
-        let instance = mw.pre.instantiate_async(&mut self.store).await.map_err(Failure::Trap)?;
-        self.instances[k] = Some(instance);
-        Ok(instance)
-    }
-
-    /// Splits a call's outcome into the value, a raised error or a trap. A
-    /// trapped instance is dropped so a later hook of the same middleware in
-    /// this request runs on a fresh one (state from before the trap is lost,
-    /// which is what a crash means).
-    fn settle<T>(&mut self, k: usize, result: wasmtime::Result<Result<T, Error>>) -> Result<T, Failure> {
-        match result {
-            Ok(Ok(value)) => Ok(value),
-            Ok(Err(error)) => Err(Failure::Raised(error)),
-            Err(trap) => {
-                self.instances[k] = None;
-                Err(Failure::Trap(trap))
-            }
-        }
-    }
-
     // ===== helpers =====
 
-    fn borrow_request(&self) -> Resource<RequestResource> {
-        Resource::new_borrow(self.request.rep())
-    }
-
-    fn push(&mut self, resp: ResponseResource) -> Resp {
-        self.store
-            .data_mut()
-            .table
-            .push(resp)
-            .expect("the resource table has room for a response")
-    }
-
     /// `convert_exception_to_response` for middleware `k`'s `hook`.
-    fn failure_response(&mut self, k: usize, hook: Hook, failure: &Failure) -> Resp {
-        let label = self.pipeline.middleware[k].context.label.clone();
-        self.log_failure(&label, hook, failure);
-        self.push(response_for_failure(failure.kind()))
+    fn failure_response(&self, k: usize, hook: Hook, failure: &Failure) -> Resp {
+        let label = &self.pipeline.middleware[k].context.label;
+        self.log_failure(label, hook, failure);
+        response_for_failure(failure.kind())
     }
 
     fn log_failure(&self, label: &str, hook: Hook, failure: &Failure) {
-        let path = self.store.data().table.get(&self.request).map(|r| r.path.as_str()).unwrap_or("?");
+        let path = self.request.path.as_str();
         match failure {
             Failure::Raised(e) => {
                 tracing::warn!(component = label, hook = hook.name(), kind = ?e.kind, path, "raised: {}", e.message)
@@ -275,6 +270,63 @@ impl<'p> Invocation<'p> {
             }
         }
     }
+}
+
+/// The component's slot for this request, with store and instance created on
+/// first use.
+async fn enter<'s>(
+    slot: &'s mut Option<Slot>,
+    pre: &InstancePre<RequestState>,
+    context: &Arc<ComponentContext>,
+) -> Result<&'s mut Slot, Failure> {
+    if slot.is_none() {
+        let mut store = Store::new(pre.engine(), RequestState::new(context.clone()));
+        let instance = pre.instantiate_async(&mut store).await.map_err(Failure::Trap)?;
+        *slot = Some(Slot { store, instance });
+    }
+    Ok(slot.as_mut().expect("slot was just filled"))
+}
+
+/// Splits a call's outcome into the value, a raised error or a trap. A
+/// trapped store is dropped so a later hook of the same middleware in this
+/// request runs on a fresh instance (its state is lost: that is what a crash
+/// means).
+fn settle<T>(slot: &mut Option<Slot>, result: wasmtime::Result<Result<T, Error>>) -> Result<T, Failure> {
+    match result {
+        Ok(Ok(value)) => Ok(value),
+        Ok(Err(error)) => Err(Failure::Raised(error)),
+        Err(trap) => {
+            *slot = None;
+            Err(Failure::Trap(trap))
+        }
+    }
+}
+
+/// The request, moved into `store`'s table for one call.
+struct Lent(Resource<RequestResource>);
+
+fn lend(store: &mut Store<RequestState>, request: &mut RequestResource) -> Lent {
+    let request = std::mem::take(request);
+    Lent(store.data_mut().table.push(request).expect("a fresh table has room for the request"))
+}
+
+fn borrow(lent: &Lent) -> Resource<RequestResource> {
+    Resource::new_borrow(lent.0.rep())
+}
+
+/// Takes the request back. The host owns it and guests can only borrow it,
+/// so it is always still there, trap or not.
+fn reclaim(store: &mut Store<RequestState>, lent: Lent) -> RequestResource {
+    store
+        .data_mut()
+        .table
+        .delete(lent.0)
+        .expect("a guest cannot take ownership of the request")
+}
+
+/// A response handle a guest returned, as a host value.
+fn take_response(store: &mut Store<RequestState>, handle: Resource<ResponseResource>) -> wasmtime::Result<Resp> {
+    Ok(store.data_mut().table.delete(handle)?)
 }
 
 fn view_info(m: &ResolverMatch) -> ViewInfo {

@@ -4,15 +4,12 @@
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::sync::Arc;
 
 use bytes::Bytes;
 
-use crate::capability::ComponentContext;
 use crate::component::{LoadError, MiddlewareComponent, Runtime, ViewComponent};
 use crate::config::Config;
 use crate::cycle::Invocation;
-use crate::error::response_for_failure;
 use crate::resources::{RequestResource, ResponseResource};
 use crate::router::Router;
 
@@ -23,13 +20,9 @@ pub struct ClientAddr(pub SocketAddr);
 
 /// Middleware, views and routes, ready to serve.
 pub struct Pipeline {
-    runtime: Runtime,
     pub(crate) middleware: Vec<MiddlewareComponent>,
     pub(crate) views: HashMap<String, ViewComponent>,
     pub(crate) router: Router,
-    /// Answers host imports made outside any hook (none today); keeps the
-    /// store's `current` always valid.
-    host_context: Arc<ComponentContext>,
 }
 
 impl Pipeline {
@@ -55,11 +48,9 @@ impl Pipeline {
             reason: e.to_string(),
         })?;
         Ok(Pipeline {
-            runtime: runtime.clone(),
             middleware,
             views,
             router,
-            host_context: Arc::new(ComponentContext::new("host".into(), Vec::new())),
         })
     }
 
@@ -73,26 +64,11 @@ impl Pipeline {
         &self.router
     }
 
-    pub(crate) fn runtime(&self) -> &Runtime {
-        &self.runtime
-    }
-
-    pub(crate) fn host_context(&self) -> Arc<ComponentContext> {
-        self.host_context.clone()
-    }
-
     /// Runs one request through the whole cycle. Never fails: every failure
     /// of a guest has become a 4xx/5xx response by the time this returns.
     pub async fn handle(&self, req: http::Request<Bytes>) -> http::Response<Bytes> {
         let request = request_resource(req);
-        let resp = match Invocation::new(self, request) {
-            Ok(invocation) => invocation.run().await,
-            Err(e) => {
-                tracing::error!("cannot start request: {e:#}");
-                response_for_failure(crate::bindings::types::ErrorKind::Internal)
-            }
-        };
-        into_http(resp)
+        into_http(Invocation::new(self, request).run().await)
     }
 }
 

@@ -12,7 +12,7 @@ use crate::bindings::types::{self, Error, ErrorKind};
 use crate::state::RequestState;
 
 /// The incoming request as every layer of one request sees it.
-#[derive(Debug)]
+#[derive(Debug, Default)]
 #[expect(unreachable_pub, reason = "bindgen!'s `with:` re-exports it")]
 pub struct RequestResource {
     pub(crate) method: String,

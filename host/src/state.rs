@@ -1,9 +1,5 @@
-//! The data of one request's `Store`: one `ResourceTable` shared by every
-//! component and capability, and which component is running right now.
-//!
-//! All instances of one request live in this single store (cheaper than a
-//! store per component), so host functions learn who called them from
-//! `current`, which the cycle sets before every call into a guest.
+//! The data of a component's `Store` for one request: the `ResourceTable`
+//! its capabilities share, WASI without ambient authority, and who it is.
 
 use std::sync::Arc;
 
@@ -12,21 +8,21 @@ use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
 use crate::capability::ComponentContext;
 
-/// Store data for one request.
+/// Store data for one component in one request.
 pub(crate) struct RequestState {
     pub(crate) table: ResourceTable,
     wasi: WasiCtx,
-    /// The component whose hook is executing; host imports are answered on
-    /// its behalf (log tag, config values).
+    /// The component this store runs; host imports answer on its behalf
+    /// (log tag, config values).
     pub(crate) current: Arc<ComponentContext>,
 }
 
 impl RequestState {
-    pub(crate) fn new(first: Arc<ComponentContext>) -> Self {
+    pub(crate) fn new(component: Arc<ComponentContext>) -> Self {
         RequestState {
             table: ResourceTable::new(),
             wasi: deny_all_wasi(),
-            current: first,
+            current: component,
         }
     }
 }

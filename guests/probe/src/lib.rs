@@ -8,13 +8,19 @@
 //!   `permission-denied`);
 //! - `trap`: panics.
 //!
+//! Each passing response hook also appends `NAME=N` to `X-Instance-Calls`,
+//! N being how many hooks this instance has run: proof that the hooks of
+//! one request share an instance and that nothing carries over.
+//!
 //! Keys: `process_request`, `process_view`, `process_exception`,
 //! `process_response`, and `name`.
 
 use shallot_guest::{Error, ErrorKind, Middleware, Request, Response, ViewInfo, config, log, middleware};
 
 #[derive(Default)]
-struct Probe;
+struct Probe {
+    calls: u32,
+}
 
 enum Action {
     Pass,
@@ -65,22 +71,27 @@ fn early(hook: &str) -> Result<Option<Response>, Error> {
 #[middleware]
 impl Middleware for Probe {
     fn process_request(&mut self, _req: &Request) -> Result<Option<Response>, Error> {
+        self.calls += 1;
         early("process-request")
     }
 
     fn process_view(&mut self, _req: &Request, _view: &ViewInfo) -> Result<Option<Response>, Error> {
+        self.calls += 1;
         early("process-view")
     }
 
     fn process_exception(&mut self, _req: &Request, err: &Error) -> Result<Option<Response>, Error> {
+        self.calls += 1;
         log::info(&format!("exception {:?}: {}", err.kind, err.message));
         early("process-exception")
     }
 
     fn process_response(&mut self, _req: &Request, resp: Response) -> Result<Response, Error> {
+        self.calls += 1;
         match action("process-response") {
             Action::Pass => {
                 resp.append_header("X-Seen", &name())?;
+                resp.append_header("X-Instance-Calls", &format!("{}={}", name(), self.calls))?;
                 Ok(resp)
             }
             Action::Respond(status) => Ok(respond(status, "process-response")),
