@@ -14,7 +14,7 @@ use std::time::Duration;
 use serde::Deserialize;
 use toml::Spanned;
 
-use crate::router::{Pattern, RouteDef, Target};
+use crate::router::{Pattern, RouteDef, Router, Target};
 
 mod error;
 mod locate;
@@ -37,6 +37,8 @@ pub struct Config {
     pub views: BTreeMap<String, ComponentSpec>,
     /// `[[routes]]`, in resolution order.
     pub routes: Vec<RouteDef>,
+    /// The compiled URL resolver for `routes`.
+    pub router: Router,
 }
 
 /// `[server]`: how the HTTP server listens and what it accepts.
@@ -121,8 +123,8 @@ struct RawView {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawRoute {
-    path: Option<String>,
-    regex: Option<String>,
+    path: Option<Spanned<String>>,
+    regex: Option<Spanned<String>>,
     view: Option<Spanned<String>>,
     name: Option<String>,
     namespace: Option<String>,
@@ -190,13 +192,23 @@ impl Config {
             views.insert(name.into_inner(), spec);
         }
 
-        let routes = routes(&src, &views, "routes", raw.routes)?;
+        let mut spans = Vec::new();
+        let routes = routes(&src, &views, &mut spans, "routes", raw.routes)?;
+        let router = Router::new(routes.clone()).map_err(|e| {
+            let (field, span) = spans
+                .iter()
+                .find(|(field, _)| field.strip_suffix(".path").or(field.strip_suffix(".regex")) == Some(e.at()))
+                .cloned()
+                .unwrap_or_else(|| (e.at().to_owned(), 0..0));
+            src.error(span, &field, e.detail())
+        })?;
         Ok(Config {
             path: path.to_owned(),
             server,
             middleware,
             views,
             routes,
+            router,
         })
     }
 }
@@ -288,16 +300,20 @@ fn config_values(
         .collect()
 }
 
+/// Where each route's pattern was written, for the router's errors.
+type PatternSpans = Vec<(String, Span)>;
+
 fn routes(
     src: &Source<'_>,
     views: &BTreeMap<String, ComponentSpec>,
+    spans: &mut PatternSpans,
     field: &str,
     raw: Vec<Spanned<RawRoute>>,
 ) -> Result<Vec<RouteDef>, ConfigError> {
     let mut out = Vec::with_capacity(raw.len());
     for (i, route) in raw.into_iter().enumerate() {
         let field = format!("{field}[{i}]");
-        out.push(route_def(src, views, &field, route)?);
+        out.push(route_def(src, views, spans, &field, route)?);
     }
     Ok(out)
 }
@@ -305,6 +321,7 @@ fn routes(
 fn route_def(
     src: &Source<'_>,
     views: &BTreeMap<String, ComponentSpec>,
+    spans: &mut PatternSpans,
     field: &str,
     route: Spanned<RawRoute>,
 ) -> Result<RouteDef, ConfigError> {
@@ -312,8 +329,14 @@ fn route_def(
     let route = route.into_inner();
     let err = |msg: &str| src.error(span.clone(), field, msg.to_owned());
     let pattern = match (route.path, route.regex) {
-        (Some(p), None) => Pattern::Path(p),
-        (None, Some(r)) => Pattern::Regex(r),
+        (Some(p), None) => {
+            spans.push((format!("{field}.path"), p.span()));
+            Pattern::Path(p.into_inner())
+        }
+        (None, Some(r)) => {
+            spans.push((format!("{field}.regex"), r.span()));
+            Pattern::Regex(r.into_inner())
+        }
         (Some(_), Some(_)) => return Err(err("a route has either `path` or `regex`, not both")),
         (None, None) => return Err(err("a route needs `path` (like Django's path()) or `regex` (like re_path())")),
     };
@@ -334,7 +357,7 @@ fn route_def(
         }
         (None, Some(include)) => Target::Include {
             namespace: route.namespace,
-            routes: routes(src, views, &format!("{field}.include"), include)?,
+            routes: routes(src, views, spans, &format!("{field}.include"), include)?,
         },
         (Some(_), Some(_)) => return Err(err("a route has either `view` or `include`, not both")),
         (None, None) => return Err(err("a route needs `view` or `include`")),

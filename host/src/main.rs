@@ -102,7 +102,6 @@ async fn check(path: PathBuf) -> anyhow::Result<()> {
 
 fn routes(path: PathBuf) -> anyhow::Result<()> {
     let config = Config::load(&path)?;
-    let router = shallot::router::Router::new(config.routes)?;
-    print!("{}", shallot::router::show_urls(&router));
+    print!("{}", shallot::router::show_urls(&config.router));
     Ok(())
 }

@@ -41,12 +41,7 @@ impl Pipeline {
         for (name, spec) in &config.views {
             views.insert(name.clone(), runtime.load_view(spec).await?);
         }
-        let router = Router::new(config.routes.clone()).map_err(|e| LoadError::Exports {
-            location: config.path.display().to_string(),
-            label: "routes".into(),
-            path: config.path.display().to_string(),
-            reason: e.to_string(),
-        })?;
+        let router = config.router.clone();
         Ok(Pipeline {
             middleware,
             views,

@@ -13,7 +13,7 @@ pub enum ConfigError {
         source: std::io::Error,
     },
     /// The file was read but is not a valid config.
-    #[error("{}:{line}:{column}: {field}: {message}", file.display())]
+    #[error("{}:{line}:{column}: {}{message}", file.display(), prefix(field))]
     Invalid {
         /// The config file.
         file: PathBuf,
@@ -21,9 +21,15 @@ pub enum ConfigError {
         line: usize,
         /// 1-based column of the offending value.
         column: usize,
-        /// Dotted path of the field (`middleware[1].component`).
+        /// Dotted path of the field (`middleware[1].component`); empty for a
+        /// syntax error.
         field: String,
         /// What is wrong.
         message: String,
     },
+}
+
+/// `field: `, or nothing for errors not tied to a field (TOML syntax).
+fn prefix(field: &str) -> String {
+    if field.is_empty() { String::new() } else { format!("{field}: ") }
 }

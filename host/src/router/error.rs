@@ -85,3 +85,23 @@ fn describe(route: &str, name: Option<&str>) -> String {
         None => format!("'{route}'"),
     }
 }
+
+impl RouteError {
+    /// Position of the offending entry in the route table (`routes[1].include[0]`).
+    pub fn at(&self) -> &str {
+        match self {
+            RouteError::InvalidConverter { at, .. }
+            | RouteError::InvalidParameterName { at, .. }
+            | RouteError::WhitespaceInAngleBrackets { at, .. }
+            | RouteError::DuplicateParameter { at, .. }
+            | RouteError::UnmatchedBracket { at, .. }
+            | RouteError::InvalidRegex { at, .. } => at,
+        }
+    }
+
+    /// The message without the position prefix.
+    pub fn detail(&self) -> String {
+        let full = self.to_string();
+        full.strip_prefix(&format!("{}: ", self.at())).unwrap_or(&full).to_owned()
+    }
+}
