@@ -13,7 +13,11 @@ fn main() {
     let manifest = PathBuf::from(env::var("CARGO_MANIFEST_DIR").unwrap());
     let root = manifest.parent().unwrap().to_owned();
     let target = env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), PathBuf::from);
-    let target = if target.is_absolute() { target } else { root.join(target) };
+    let target = if target.is_absolute() {
+        target
+    } else {
+        root.join(target)
+    };
     let guest_target = target.join("guests");
 
     let mut guests = Vec::new();
@@ -30,7 +34,13 @@ fn main() {
 
     let mut cmd = Command::new(env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
     cmd.current_dir(&root)
-        .args(["build", "--release", "--target", "wasm32-wasip2", "--target-dir"])
+        .args([
+            "build",
+            "--release",
+            "--target",
+            "wasm32-wasip2",
+            "--target-dir",
+        ])
         .arg(&guest_target);
     for g in &guests {
         cmd.args(["-p", g]);
@@ -60,9 +70,19 @@ fn main() {
     let mut src = String::new();
     for g in &guests {
         let file = out_dir.join(format!("{}.wasm", g.replace('-', "_")));
-        assert!(file.is_file(), "guest {g} built no component at {}", file.display());
+        assert!(
+            file.is_file(),
+            "guest {g} built no component at {}",
+            file.display()
+        );
         writeln!(src, "/// `guests/{g}`, built for wasm32-wasip2.").unwrap();
-        writeln!(src, "pub const {}: &str = {:?};", const_name(g), file.display().to_string()).unwrap();
+        writeln!(
+            src,
+            "pub const {}: &str = {:?};",
+            const_name(g),
+            file.display().to_string()
+        )
+        .unwrap();
     }
     writeln!(src, "/// Every guest's name and component.").unwrap();
     writeln!(src, "pub const ALL: &[(&str, &str)] = &[").unwrap();
@@ -70,8 +90,16 @@ fn main() {
         writeln!(src, "    ({g:?}, {}),", const_name(g)).unwrap();
     }
     writeln!(src, "];").unwrap();
-    writeln!(src, "/// Calls `$mac!(guest_name)` for every guest (wasmtime's `foreach_*` pattern).").unwrap();
-    writeln!(src, "#[macro_export]\nmacro_rules! foreach_guest {{ ($mac:ident) => {{").unwrap();
+    writeln!(
+        src,
+        "/// Calls `$mac!(guest_name)` for every guest (wasmtime's `foreach_*` pattern)."
+    )
+    .unwrap();
+    writeln!(
+        src,
+        "#[macro_export]\nmacro_rules! foreach_guest {{ ($mac:ident) => {{"
+    )
+    .unwrap();
     for g in &guests {
         writeln!(src, "    $mac!({});", g.replace('-', "_")).unwrap();
     }

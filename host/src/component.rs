@@ -12,7 +12,9 @@ use std::sync::Arc;
 use wasmtime::component::{Component, InstancePre, Linker};
 use wasmtime::{Engine, Store};
 
-use crate::bindings::{self, process_exception, process_request, process_response, process_view, view};
+use crate::bindings::{
+    self, process_exception, process_request, process_response, process_view, view,
+};
 use crate::capability::ComponentContext;
 use crate::config::ComponentSpec;
 use crate::error::Hook;
@@ -73,10 +75,12 @@ pub struct Runtime {
 impl Runtime {
     /// An engine for async calls with the `shallot:http` and WASI imports.
     pub fn new() -> Result<Runtime, LoadError> {
-        let engine = Engine::new(&wasmtime::Config::new()).map_err(|e| LoadError::Engine(e.to_string()))?;
+        let engine =
+            Engine::new(&wasmtime::Config::new()).map_err(|e| LoadError::Engine(e.to_string()))?;
         let mut linker = Linker::new(&engine);
         bindings::add_to_linker(&mut linker).map_err(|e| LoadError::Engine(e.to_string()))?;
-        wasmtime_wasi::p2::add_to_linker_async(&mut linker).map_err(|e| LoadError::Engine(e.to_string()))?;
+        wasmtime_wasi::p2::add_to_linker_async(&mut linker)
+            .map_err(|e| LoadError::Engine(e.to_string()))?;
         Ok(Runtime {
             engine,
             linker: Arc::new(linker),
@@ -92,18 +96,24 @@ impl Runtime {
             path: path.clone(),
             reason: format!("{e:#}"),
         })?;
-        let pre = self.linker.instantiate_pre(&component).map_err(|e| LoadError::Link {
-            location: spec.location.clone(),
-            label: label.to_owned(),
-            path: path.clone(),
-            reason: format!("{e:#}"),
-        })?;
+        let pre = self
+            .linker
+            .instantiate_pre(&component)
+            .map_err(|e| LoadError::Link {
+                location: spec.location.clone(),
+                label: label.to_owned(),
+                path: path.clone(),
+                reason: format!("{e:#}"),
+            })?;
         let context = Arc::new(ComponentContext::new(label.to_owned(), spec.config.clone()));
         Ok(Prepared { pre, context, path })
     }
 
     /// Loads a middleware and finds its hooks.
-    pub async fn load_middleware(&self, spec: &ComponentSpec) -> Result<MiddlewareComponent, LoadError> {
+    pub async fn load_middleware(
+        &self,
+        spec: &ComponentSpec,
+    ) -> Result<MiddlewareComponent, LoadError> {
         let label = format!("middleware `{}`", spec.name);
         let p = self.prepare(spec, &label).await?;
         let exports_err = |reason: String| LoadError::Exports {
@@ -113,13 +123,26 @@ impl Runtime {
             reason,
         };
         let hooks = Hooks {
-            request: find_hook(&p.pre, Hook::ProcessRequest, process_request::GuestIndices::new)
+            request: find_hook(
+                &p.pre,
+                Hook::ProcessRequest,
+                process_request::GuestIndices::new,
+            )
+            .map_err(&exports_err)?,
+            view: find_hook(&p.pre, Hook::ProcessView, process_view::GuestIndices::new)
                 .map_err(&exports_err)?,
-            view: find_hook(&p.pre, Hook::ProcessView, process_view::GuestIndices::new).map_err(&exports_err)?,
-            exception: find_hook(&p.pre, Hook::ProcessException, process_exception::GuestIndices::new)
-                .map_err(&exports_err)?,
-            response: find_hook(&p.pre, Hook::ProcessResponse, process_response::GuestIndices::new)
-                .map_err(&exports_err)?,
+            exception: find_hook(
+                &p.pre,
+                Hook::ProcessException,
+                process_exception::GuestIndices::new,
+            )
+            .map_err(&exports_err)?,
+            response: find_hook(
+                &p.pre,
+                Hook::ProcessResponse,
+                process_response::GuestIndices::new,
+            )
+            .map_err(&exports_err)?,
         };
         let component = MiddlewareComponent {
             name: spec.name.clone(),
@@ -182,7 +205,10 @@ impl Runtime {
         &self,
         pre: &InstancePre<RequestState>,
         context: &Arc<ComponentContext>,
-        load: impl FnOnce(&mut Store<RequestState>, &wasmtime::component::Instance) -> wasmtime::Result<()>,
+        load: impl FnOnce(
+            &mut Store<RequestState>,
+            &wasmtime::component::Instance,
+        ) -> wasmtime::Result<()>,
     ) -> Result<(), String> {
         let mut store = Store::new(&self.engine, RequestState::new(context.clone()));
         let instance = pre
@@ -215,7 +241,9 @@ fn find_hook<I>(
     if pre.component().get_export_index(None, &interface).is_none() {
         return Ok(None);
     }
-    indices(pre).map(Some).map_err(|e| format!("export `{interface}` does not match this host's WIT: {e:#}"))
+    indices(pre)
+        .map(Some)
+        .map_err(|e| format!("export `{interface}` does not match this host's WIT: {e:#}"))
 }
 
 /// The export name of a hook's interface, e.g. `shallot:http/process-view@0.1.0`.

@@ -166,12 +166,20 @@ impl Config {
                 return Err(src.error(
                     mw.name.span(),
                     &format!("{field}.name"),
-                    format!("duplicate middleware name {:?} (also middleware[{prev}])", mw.name.get_ref()),
+                    format!(
+                        "duplicate middleware name {:?} (also middleware[{prev}])",
+                        mw.name.get_ref()
+                    ),
                 ));
             }
             middleware.push(ComponentSpec {
                 name: mw.name.into_inner(),
-                component: component_path(&src, base, &format!("{field}.component"), &mw.component)?,
+                component: component_path(
+                    &src,
+                    base,
+                    &format!("{field}.component"),
+                    &mw.component,
+                )?,
                 config: config_values(&src, &format!("{field}.config"), mw.config)?,
                 location: src.location(span),
             });
@@ -185,7 +193,12 @@ impl Config {
             let view = view.into_inner();
             let spec = ComponentSpec {
                 name: name.get_ref().clone(),
-                component: component_path(&src, base, &format!("{field}.component"), &view.component)?,
+                component: component_path(
+                    &src,
+                    base,
+                    &format!("{field}.component"),
+                    &view.component,
+                )?,
                 config: config_values(&src, &format!("{field}.config"), view.config)?,
                 location: src.location(span),
             };
@@ -197,7 +210,9 @@ impl Config {
         let router = Router::new(routes.clone()).map_err(|e| {
             let (field, span) = spans
                 .iter()
-                .find(|(field, _)| field.strip_suffix(".path").or(field.strip_suffix(".regex")) == Some(e.at()))
+                .find(|(field, _)| {
+                    field.strip_suffix(".path").or(field.strip_suffix(".regex")) == Some(e.at())
+                })
                 .cloned()
                 .unwrap_or_else(|| (e.at().to_owned(), 0..0));
             src.error(span, &field, e.detail())
@@ -220,7 +235,10 @@ fn server(src: &Source<'_>, raw: RawServer) -> Result<ServerConfig, ConfigError>
             src.error(
                 listen.span(),
                 "server.listen",
-                format!("invalid address {:?}: expected IP:PORT, e.g. \"127.0.0.1:8000\"", listen.get_ref()),
+                format!(
+                    "invalid address {:?}: expected IP:PORT, e.g. \"127.0.0.1:8000\"",
+                    listen.get_ref()
+                ),
             )
         })?;
     }
@@ -338,7 +356,11 @@ fn route_def(
             Pattern::Regex(r.into_inner())
         }
         (Some(_), Some(_)) => return Err(err("a route has either `path` or `regex`, not both")),
-        (None, None) => return Err(err("a route needs `path` (like Django's path()) or `regex` (like re_path())")),
+        (None, None) => {
+            return Err(err(
+                "a route needs `path` (like Django's path()) or `regex` (like re_path())",
+            ));
+        }
     };
     let target = match (route.view, route.include) {
         (Some(view), None) => {
@@ -350,7 +372,11 @@ fn route_def(
                 return Err(src.error(
                     view.span(),
                     &format!("{field}.view"),
-                    format!("unknown view {:?} (defined views: {})", view.get_ref(), known.join(", ")),
+                    format!(
+                        "unknown view {:?} (defined views: {})",
+                        view.get_ref(),
+                        known.join(", ")
+                    ),
                 ));
             }
             Target::View(view.into_inner())

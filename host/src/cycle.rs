@@ -51,7 +51,9 @@ pub(crate) struct Invocation<'p> {
 
 impl<'p> Invocation<'p> {
     pub(crate) fn new(pipeline: &'p Pipeline, request: RequestResource) -> Self {
-        let slots = std::iter::repeat_with(|| None).take(pipeline.middleware.len()).collect();
+        let slots = std::iter::repeat_with(|| None)
+            .take(pipeline.middleware.len())
+            .collect();
         Invocation {
             pipeline,
             request,
@@ -157,11 +159,17 @@ impl<'p> Invocation<'p> {
 
     async fn process_request(&mut self, k: usize) -> Result<Option<Resp>, Failure> {
         let mw = &self.pipeline.middleware[k];
-        let Some(indices) = &mw.hooks.request else { return Ok(None) };
+        let Some(indices) = &mw.hooks.request else {
+            return Ok(None);
+        };
         let slot = enter(&mut self.slots[k], &mw.pre, &mw.context).await?;
         let req = lend(&mut slot.store, &mut self.request);
         let result = match indices.load(&mut slot.store, &slot.instance) {
-            Ok(guest) => guest.call_process_request(&mut slot.store, borrow(&req)).await,
+            Ok(guest) => {
+                guest
+                    .call_process_request(&mut slot.store, borrow(&req))
+                    .await
+            }
             Err(e) => Err(e),
         };
         self.request = reclaim(&mut slot.store, req);
@@ -175,11 +183,17 @@ impl<'p> Invocation<'p> {
 
     async fn process_view(&mut self, k: usize, info: &ViewInfo) -> Result<Option<Resp>, Failure> {
         let mw = &self.pipeline.middleware[k];
-        let Some(indices) = &mw.hooks.view else { return Ok(None) };
+        let Some(indices) = &mw.hooks.view else {
+            return Ok(None);
+        };
         let slot = enter(&mut self.slots[k], &mw.pre, &mw.context).await?;
         let req = lend(&mut slot.store, &mut self.request);
         let result = match indices.load(&mut slot.store, &slot.instance) {
-            Ok(guest) => guest.call_process_view(&mut slot.store, borrow(&req), info).await,
+            Ok(guest) => {
+                guest
+                    .call_process_view(&mut slot.store, borrow(&req), info)
+                    .await
+            }
             Err(e) => Err(e),
         };
         self.request = reclaim(&mut slot.store, req);
@@ -191,13 +205,23 @@ impl<'p> Invocation<'p> {
         settle(&mut self.slots[k], result)
     }
 
-    async fn process_exception(&mut self, k: usize, error: &Error) -> Result<Option<Resp>, Failure> {
+    async fn process_exception(
+        &mut self,
+        k: usize,
+        error: &Error,
+    ) -> Result<Option<Resp>, Failure> {
         let mw = &self.pipeline.middleware[k];
-        let Some(indices) = &mw.hooks.exception else { return Ok(None) };
+        let Some(indices) = &mw.hooks.exception else {
+            return Ok(None);
+        };
         let slot = enter(&mut self.slots[k], &mw.pre, &mw.context).await?;
         let req = lend(&mut slot.store, &mut self.request);
         let result = match indices.load(&mut slot.store, &slot.instance) {
-            Ok(guest) => guest.call_process_exception(&mut slot.store, borrow(&req), error).await,
+            Ok(guest) => {
+                guest
+                    .call_process_exception(&mut slot.store, borrow(&req), error)
+                    .await
+            }
             Err(e) => Err(e),
         };
         self.request = reclaim(&mut slot.store, req);
@@ -211,14 +235,24 @@ impl<'p> Invocation<'p> {
 
     async fn process_response(&mut self, k: usize, resp: Resp) -> Result<Resp, Failure> {
         let mw = &self.pipeline.middleware[k];
-        let Some(indices) = &mw.hooks.response else { return Ok(resp) };
+        let Some(indices) = &mw.hooks.response else {
+            return Ok(resp);
+        };
         let slot = enter(&mut self.slots[k], &mw.pre, &mw.context).await?;
         let req = lend(&mut slot.store, &mut self.request);
         let result = match (
             indices.load(&mut slot.store, &slot.instance),
-            slot.store.data_mut().table.push(resp).map_err(wasmtime::Error::from),
+            slot.store
+                .data_mut()
+                .table
+                .push(resp)
+                .map_err(wasmtime::Error::from),
         ) {
-            (Ok(guest), Ok(resp)) => guest.call_process_response(&mut slot.store, borrow(&req), resp).await,
+            (Ok(guest), Ok(resp)) => {
+                guest
+                    .call_process_response(&mut slot.store, borrow(&req), resp)
+                    .await
+            }
             (Err(e), _) | (_, Err(e)) => Err(e),
         };
         self.request = reclaim(&mut slot.store, req);
@@ -266,7 +300,13 @@ impl<'p> Invocation<'p> {
                 tracing::warn!(component = label, hook = hook.name(), kind = ?e.kind, path, "raised: {}", e.message)
             }
             Failure::Trap(trap) => {
-                tracing::error!(component = label, hook = hook.name(), path, "trapped: {}", trap_reason(trap))
+                tracing::error!(
+                    component = label,
+                    hook = hook.name(),
+                    path,
+                    "trapped: {}",
+                    trap_reason(trap)
+                )
             }
         }
     }
@@ -281,7 +321,10 @@ async fn enter<'s>(
 ) -> Result<&'s mut Slot, Failure> {
     if slot.is_none() {
         let mut store = Store::new(pre.engine(), RequestState::new(context.clone()));
-        let instance = pre.instantiate_async(&mut store).await.map_err(Failure::Trap)?;
+        let instance = pre
+            .instantiate_async(&mut store)
+            .await
+            .map_err(Failure::Trap)?;
         *slot = Some(Slot { store, instance });
     }
     Ok(slot.as_mut().expect("slot was just filled"))
@@ -291,7 +334,10 @@ async fn enter<'s>(
 /// trapped store is dropped so a later hook of the same middleware in this
 /// request runs on a fresh instance (its state is lost: that is what a crash
 /// means).
-fn settle<T>(slot: &mut Option<Slot>, result: wasmtime::Result<Result<T, Error>>) -> Result<T, Failure> {
+fn settle<T>(
+    slot: &mut Option<Slot>,
+    result: wasmtime::Result<Result<T, Error>>,
+) -> Result<T, Failure> {
     match result {
         Ok(Ok(value)) => Ok(value),
         Ok(Err(error)) => Err(Failure::Raised(error)),
@@ -307,7 +353,13 @@ struct Lent(Resource<RequestResource>);
 
 fn lend(store: &mut Store<RequestState>, request: &mut RequestResource) -> Lent {
     let request = std::mem::take(request);
-    Lent(store.data_mut().table.push(request).expect("a fresh table has room for the request"))
+    Lent(
+        store
+            .data_mut()
+            .table
+            .push(request)
+            .expect("a fresh table has room for the request"),
+    )
 }
 
 fn borrow(lent: &Lent) -> Resource<RequestResource> {
@@ -325,7 +377,10 @@ fn reclaim(store: &mut Store<RequestState>, lent: Lent) -> RequestResource {
 }
 
 /// A response handle a guest returned, as a host value.
-fn take_response(store: &mut Store<RequestState>, handle: Resource<ResponseResource>) -> wasmtime::Result<Resp> {
+fn take_response(
+    store: &mut Store<RequestState>,
+    handle: Resource<ResponseResource>,
+) -> wasmtime::Result<Resp> {
     Ok(store.data_mut().table.delete(handle)?)
 }
 

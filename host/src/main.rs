@@ -9,7 +9,10 @@ use clap::{Parser, Subcommand};
 use shallot::{Config, Pipeline};
 
 #[derive(Parser)]
-#[command(version, about = "Django's request/response cycle, every middleware and view a Wasm component")]
+#[command(
+    version,
+    about = "Django's request/response cycle, every middleware and view a Wasm component"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,

@@ -82,7 +82,11 @@ fn request_resource(req: http::Request<Bytes>) -> RequestResource {
         headers: parts.headers,
         body,
         client_addr: client,
-        scheme: if parts.uri.scheme_str() == Some("https") { "https" } else { "http" },
+        scheme: if parts.uri.scheme_str() == Some("https") {
+            "https"
+        } else {
+            "http"
+        },
         attributes: Vec::new(),
     }
 }
@@ -92,7 +96,8 @@ fn request_resource(req: http::Request<Bytes>) -> RequestResource {
 /// connection, so they are dropped and hyper frames the body itself.
 fn into_http(resp: ResponseResource) -> http::Response<Bytes> {
     let mut out = http::Response::new(resp.body);
-    *out.status_mut() = http::StatusCode::from_u16(resp.status).unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR);
+    *out.status_mut() =
+        http::StatusCode::from_u16(resp.status).unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR);
     let mut headers = resp.headers;
     for framing in [
         http::header::CONTENT_LENGTH,

@@ -77,12 +77,7 @@ fn value_to_string(value: &HeaderValue) -> String {
 fn joined(headers: &HeaderMap, name: &str) -> Option<String> {
     let mut values = headers.get_all(name).iter().peekable();
     values.peek()?;
-    Some(
-        values
-            .map(value_to_string)
-            .collect::<Vec<_>>()
-            .join(", "),
-    )
+    Some(values.map(value_to_string).collect::<Vec<_>>().join(", "))
 }
 
 fn values(headers: &HeaderMap, name: &str) -> Vec<String> {
@@ -215,7 +210,9 @@ impl types::HostResponse for RequestState {
         if !valid_status(status) {
             return Ok(Err(Error {
                 kind: ErrorKind::Internal,
-                message: format!("invalid HTTP status {status}: a response status must be 100..=599"),
+                message: format!(
+                    "invalid HTTP status {status}: a response status must be 100..=599"
+                ),
             }));
         }
         self.table.get_mut(&resp)?.status = status;

@@ -318,7 +318,13 @@ pub fn show_urls(router: &Router) -> String {
     let endpoints = router.endpoints();
     let rows: Vec<(String, &str, &str)> = endpoints
         .iter()
-        .map(|e| (format!("/{}", e.pattern), e.view.as_str(), e.name.as_deref().unwrap_or("")))
+        .map(|e| {
+            (
+                format!("/{}", e.pattern),
+                e.view.as_str(),
+                e.name.as_deref().unwrap_or(""),
+            )
+        })
         .collect();
     let width = rows.iter().map(|r| r.0.len()).max().unwrap_or(0);
     let view_width = rows.iter().map(|r| r.1.len()).max().unwrap_or(0);

@@ -96,7 +96,10 @@ async fn respond(
     }
     let body = match Limited::new(body, max_body).collect().await {
         Ok(collected) => collected.to_bytes(),
-        Err(e) if e.downcast_ref::<http_body_util::LengthLimitError>().is_some() => {
+        Err(e)
+            if e.downcast_ref::<http_body_util::LengthLimitError>()
+                .is_some() =>
+        {
             return too_large(max_body);
         }
         Err(e) => {
@@ -105,7 +108,9 @@ async fn respond(
         }
     };
     parts.extensions.insert(ClientAddr(peer));
-    let resp = pipeline.handle(http::Request::from_parts(parts, body)).await;
+    let resp = pipeline
+        .handle(http::Request::from_parts(parts, body))
+        .await;
     resp.map(Full::new)
 }
 

@@ -30,7 +30,8 @@ pub fn with_guests(toml: &str) -> String {
 
 /// Parses a config (guest placeholders filled in) as if it were `test.toml`.
 pub fn config(toml: &str) -> Config {
-    Config::parse("test.toml", &with_guests(toml)).unwrap_or_else(|e| panic!("test config is invalid: {e}"))
+    Config::parse("test.toml", &with_guests(toml))
+        .unwrap_or_else(|e| panic!("test config is invalid: {e}"))
 }
 
 /// Loads a pipeline from config text.
@@ -99,13 +100,21 @@ pub async fn run(pipeline: &Pipeline, req: http::Request<Bytes>) -> Outcome {
             Some(format!("{name}.{hook}"))
         })
         .collect();
-    Outcome { response, calls, log }
+    Outcome {
+        response,
+        calls,
+        log,
+    }
 }
 
 struct Capture(Arc<Mutex<Vec<String>>>);
 
 impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for Capture {
-    fn on_event(&self, event: &tracing::Event<'_>, _ctx: tracing_subscriber::layer::Context<'_, S>) {
+    fn on_event(
+        &self,
+        event: &tracing::Event<'_>,
+        _ctx: tracing_subscriber::layer::Context<'_, S>,
+    ) {
         let mut visitor = Fields::default();
         event.record(&mut visitor);
         let who = visitor.component.unwrap_or_else(|| "host".to_owned());

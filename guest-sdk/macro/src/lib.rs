@@ -67,7 +67,10 @@ fn expand_middleware(imp: &ItemImpl) -> syn::Result<proc_macro2::TokenStream> {
         ));
     }
     let ty = &imp.self_ty;
-    let exports: Vec<String> = hooks.iter().map(|(_, wit)| format!("export shallot:http/{wit}@0.1.0;")).collect();
+    let exports: Vec<String> = hooks
+        .iter()
+        .map(|(_, wit)| format!("export shallot:http/{wit}@0.1.0;"))
+        .collect();
     let bindings = bindings(&exports.join("\n"));
     let impls = hooks.iter().map(|(rust, wit)| {
         let module = format_ident!("{}", wit.replace('-', "_"));
@@ -76,17 +79,32 @@ fn expand_middleware(imp: &ItemImpl) -> syn::Result<proc_macro2::TokenStream> {
             "process_request" => (
                 quote!(req: &::shallot_guest::Request),
                 quote!(req),
-                quote!(::core::result::Result<::core::option::Option<::shallot_guest::Response>, ::shallot_guest::Error>),
+                quote!(
+                    ::core::result::Result<
+                        ::core::option::Option<::shallot_guest::Response>,
+                        ::shallot_guest::Error,
+                    >
+                ),
             ),
             "process_view" => (
                 quote!(req: &::shallot_guest::Request, view: ::shallot_guest::ViewInfo),
                 quote!(req, &view),
-                quote!(::core::result::Result<::core::option::Option<::shallot_guest::Response>, ::shallot_guest::Error>),
+                quote!(
+                    ::core::result::Result<
+                        ::core::option::Option<::shallot_guest::Response>,
+                        ::shallot_guest::Error,
+                    >
+                ),
             ),
             "process_exception" => (
                 quote!(req: &::shallot_guest::Request, err: ::shallot_guest::Error),
                 quote!(req, &err),
-                quote!(::core::result::Result<::core::option::Option<::shallot_guest::Response>, ::shallot_guest::Error>),
+                quote!(
+                    ::core::result::Result<
+                        ::core::option::Option<::shallot_guest::Response>,
+                        ::shallot_guest::Error,
+                    >
+                ),
             ),
             _ => (
                 quote!(req: &::shallot_guest::Request, resp: ::shallot_guest::Response),

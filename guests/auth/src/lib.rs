@@ -14,7 +14,11 @@ struct Auth;
 impl Middleware for Auth {
     fn process_view(&mut self, req: &Request, view: &ViewInfo) -> Result<Option<Response>, Error> {
         let protected = config::get("protected_views").unwrap_or_default();
-        if !protected.split(',').map(str::trim).any(|v| v == view.view_name) {
+        if !protected
+            .split(',')
+            .map(str::trim)
+            .any(|v| v == view.view_name)
+        {
             return Ok(None);
         }
         let token = config::get("token").unwrap_or_else(|| "secret-token".to_owned());

@@ -15,7 +15,10 @@ impl Middleware for Cors {
         }
         let resp = Response::new(204);
         resp.set_header("Access-Control-Allow-Methods", "GET, OPTIONS")?;
-        resp.set_header("Access-Control-Allow-Headers", "Authorization, X-Request-Id")?;
+        resp.set_header(
+            "Access-Control-Allow-Headers",
+            "Authorization, X-Request-Id",
+        )?;
         resp.set_header("Access-Control-Max-Age", "86400")?;
         Ok(Some(resp))
     }
@@ -32,13 +35,22 @@ impl Middleware for Cors {
 fn patch_vary_headers(resp: &Response, new: &[&str]) -> Result<(), Error> {
     let mut vary: Vec<String> = resp
         .header("Vary")
-        .map(|v| v.split(',').map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()).collect())
+        .map(|v| {
+            v.split(',')
+                .map(|s| s.trim().to_owned())
+                .filter(|s| !s.is_empty())
+                .collect()
+        })
         .unwrap_or_default();
     for header in new {
         if !vary.iter().any(|v| v.eq_ignore_ascii_case(header)) {
             vary.push((*header).to_owned());
         }
     }
-    let value = if vary.iter().any(|v| v == "*") { "*".to_owned() } else { vary.join(", ") };
+    let value = if vary.iter().any(|v| v == "*") {
+        "*".to_owned()
+    } else {
+        vary.join(", ")
+    };
     resp.set_header("Vary", &value)
 }

@@ -8,7 +8,11 @@ struct ExceptionJson;
 
 #[middleware]
 impl Middleware for ExceptionJson {
-    fn process_exception(&mut self, _req: &Request, err: &Error) -> Result<Option<Response>, Error> {
+    fn process_exception(
+        &mut self,
+        _req: &Request,
+        err: &Error,
+    ) -> Result<Option<Response>, Error> {
         let body = format!("{{\"error\": {}}}", json_string(&err.message));
         Ok(Some(Response::json(500, &body)))
     }

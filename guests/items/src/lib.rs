@@ -14,6 +14,11 @@ fn item(req: &Request, view: ViewInfo) -> Result<Response, Error> {
         .iter()
         .find(|(k, _)| k == "item_id")
         .map(|(_, v)| v.as_str())
-        .ok_or_else(|| Error::internal("item() missing 1 required positional argument: 'item_id'"))?;
-    Ok(Response::json(200, &format!("{{\"id\": {id}, \"name\": \"item-{id}\"}}")))
+        .ok_or_else(|| {
+            Error::internal("item() missing 1 required positional argument: 'item_id'")
+        })?;
+    Ok(Response::json(
+        200,
+        &format!("{{\"id\": {id}, \"name\": \"item-{id}\"}}"),
+    ))
 }

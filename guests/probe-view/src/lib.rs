@@ -10,9 +10,10 @@ fn handle(req: &Request, view: ViewInfo) -> Result<Response, Error> {
     let spec = config::get("action").unwrap_or_else(|| "ok".to_owned());
     let mut parts = spec.splitn(3, ':');
     match (parts.next(), parts.next(), parts.next()) {
-        (Some("respond"), Some(status), None) => {
-            Ok(Response::text(status.parse().expect("respond:NNN"), "view responded"))
-        }
+        (Some("respond"), Some(status), None) => Ok(Response::text(
+            status.parse().expect("respond:NNN"),
+            "view responded",
+        )),
         (Some("fail"), Some(kind), message) => {
             let kind = match kind {
                 "not-found" => ErrorKind::NotFound,
@@ -25,7 +26,11 @@ fn handle(req: &Request, view: ViewInfo) -> Result<Response, Error> {
         }
         (Some("trap"), None, None) => panic!("probe view told to trap"),
         _ => {
-            let kwargs: Vec<String> = view.kwargs.iter().map(|(k, v)| format!("{k}={v}")).collect();
+            let kwargs: Vec<String> = view
+                .kwargs
+                .iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect();
             let attrs: Vec<String> = ["request_id", "user"]
                 .iter()
                 .filter_map(|a| req.attribute(a).map(|v| format!("{a}={v}")))

@@ -15,7 +15,9 @@
 //! Keys: `process_request`, `process_view`, `process_exception`,
 //! `process_response`, and `name`.
 
-use shallot_guest::{Error, ErrorKind, Middleware, Request, Response, ViewInfo, config, log, middleware};
+use shallot_guest::{
+    Error, ErrorKind, Middleware, Request, Response, ViewInfo, config, log, middleware,
+};
 
 #[derive(Default)]
 struct Probe {
@@ -34,8 +36,12 @@ fn action(hook: &str) -> Action {
     let spec = config::get(&hook.replace('-', "_")).unwrap_or_else(|| "pass".to_owned());
     let mut parts = spec.splitn(3, ':');
     match (parts.next(), parts.next(), parts.next()) {
-        (Some("respond"), Some(status), None) => Action::Respond(status.parse().expect("respond:NNN")),
-        (Some("fail"), Some(kind), message) => Action::Fail(Error::new(kind_of(kind), message.unwrap_or(""))),
+        (Some("respond"), Some(status), None) => {
+            Action::Respond(status.parse().expect("respond:NNN"))
+        }
+        (Some("fail"), Some(kind), message) => {
+            Action::Fail(Error::new(kind_of(kind), message.unwrap_or("")))
+        }
         (Some("trap"), None, None) => Action::Trap,
         _ => Action::Pass,
     }
@@ -75,12 +81,20 @@ impl Middleware for Probe {
         early("process-request")
     }
 
-    fn process_view(&mut self, _req: &Request, _view: &ViewInfo) -> Result<Option<Response>, Error> {
+    fn process_view(
+        &mut self,
+        _req: &Request,
+        _view: &ViewInfo,
+    ) -> Result<Option<Response>, Error> {
         self.calls += 1;
         early("process-view")
     }
 
-    fn process_exception(&mut self, _req: &Request, err: &Error) -> Result<Option<Response>, Error> {
+    fn process_exception(
+        &mut self,
+        _req: &Request,
+        err: &Error,
+    ) -> Result<Option<Response>, Error> {
         self.calls += 1;
         log::info(&format!("exception {:?}: {}", err.kind, err.message));
         early("process-exception")

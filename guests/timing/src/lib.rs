@@ -21,9 +21,9 @@ impl Middleware for Timing {
     }
 
     fn process_response(&mut self, _req: &Request, resp: Response) -> Result<Response, Error> {
-        let start = self
-            .start
-            .ok_or_else(|| Error::internal("'WSGIRequest' object has no attribute '_timing_start'"))?;
+        let start = self.start.ok_or_else(|| {
+            Error::internal("'WSGIRequest' object has no attribute '_timing_start'")
+        })?;
         let ms = start.elapsed().as_secs_f64() * 1000.0;
         resp.set_header("Server-Timing", &format!("app;dur={ms:.3}"))?;
         Ok(resp)

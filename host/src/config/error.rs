@@ -31,5 +31,9 @@ pub enum ConfigError {
 
 /// `field: `, or nothing for errors not tied to a field (TOML syntax).
 fn prefix(field: &str) -> String {
-    if field.is_empty() { String::new() } else { format!("{field}: ") }
+    if field.is_empty() {
+        String::new()
+    } else {
+        format!("{field}: ")
+    }
 }

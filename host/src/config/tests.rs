@@ -11,9 +11,15 @@ fn invalid_configs_give_their_exact_errors() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/ui");
     let update = std::env::var_os("UPDATE_SNAPSHOTS").is_some();
     let mut checked = 0;
-    let mut entries: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).collect();
+    let mut entries: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
     entries.sort();
-    for toml in entries.iter().filter(|p| p.extension().is_some_and(|e| e == "toml")) {
+    for toml in entries
+        .iter()
+        .filter(|p| p.extension().is_some_and(|e| e == "toml"))
+    {
         let err = match Config::load(toml) {
             Ok(_) => panic!("{} should be rejected", toml.display()),
             // Paths in messages are made relative so snapshots do not depend
@@ -60,10 +66,17 @@ fn a_valid_config_keeps_middleware_order_and_resolves_paths() {
     assert_eq!(config.server.listen.to_string(), "0.0.0.0:9000");
     let names: Vec<&str> = config.middleware.iter().map(|m| m.name.as_str()).collect();
     assert_eq!(names, ["z-first", "a-second"]);
-    assert_eq!(config.middleware[0].component, dir.join("fixture.component"));
+    assert_eq!(
+        config.middleware[0].component,
+        dir.join("fixture.component")
+    );
     assert_eq!(
         config.middleware[0].config,
-        [("n".to_owned(), "3".to_owned()), ("on".to_owned(), "true".to_owned()), ("s".to_owned(), "x".to_owned())]
+        [
+            ("n".to_owned(), "3".to_owned()),
+            ("on".to_owned(), "true".to_owned()),
+            ("s".to_owned(), "x".to_owned())
+        ]
     );
     assert_eq!(config.server.max_body_bytes, 2_621_440);
     assert!(config.router.resolve("/x/7/").is_some());

@@ -102,6 +102,8 @@ impl RouteError {
     /// The message without the position prefix.
     pub fn detail(&self) -> String {
         let full = self.to_string();
-        full.strip_prefix(&format!("{}: ", self.at())).unwrap_or(&full).to_owned()
+        full.strip_prefix(&format!("{}: ", self.at()))
+            .unwrap_or(&full)
+            .to_owned()
     }
 }

@@ -24,7 +24,11 @@ fn stack(overrides: &[(&str, &str, &str)], view_action: &str) -> String {
     toml
 }
 
-async fn calls_for(overrides: &[(&str, &str, &str)], view_action: &str, path: &str) -> shallot_tests::Outcome {
+async fn calls_for(
+    overrides: &[(&str, &str, &str)],
+    view_action: &str,
+    path: &str,
+) -> shallot_tests::Outcome {
     let p = pipeline(&stack(overrides, view_action)).await;
     run(&p, get(path)).await
 }
@@ -53,7 +57,10 @@ async fn hooks_of_one_request_share_an_instance_and_nothing_carries_over() {
         let out = run(&p, get("/ok/")).await;
         // request + view + response hooks: three calls on each instance, on
         // the second request as on the first.
-        assert_eq!(out.header("x-instance-calls").as_deref(), Some("c=3, b=3, a=3"));
+        assert_eq!(
+            out.header("x-instance-calls").as_deref(),
+            Some("c=3, b=3, a=3")
+        );
     }
 }
 
@@ -80,22 +87,40 @@ async fn first_middleware_short_circuit_skips_everything_inside() {
 
 #[tokio::test]
 async fn process_request_error_becomes_a_response_at_its_layer_without_its_own_process_response() {
-    let out = calls_for(&[("b", "process_request", "fail:permission-denied:nope")], "ok", "/ok/").await;
-    assert_eq!(out.calls, seq("a.process-request b.process-request a.process-response"));
+    let out = calls_for(
+        &[("b", "process_request", "fail:permission-denied:nope")],
+        "ok",
+        "/ok/",
+    )
+    .await;
+    assert_eq!(
+        out.calls,
+        seq("a.process-request b.process-request a.process-response")
+    );
     assert_eq!(out.response.status(), 403);
-    assert!(out.body().contains("<h1>403 Forbidden</h1>"), "{}", out.body());
+    assert!(
+        out.body().contains("<h1>403 Forbidden</h1>"),
+        "{}",
+        out.body()
+    );
     assert_eq!(out.header("x-seen").as_deref(), Some("a"));
 }
 
 #[tokio::test]
 async fn process_request_trap_becomes_500_at_its_layer() {
     let out = calls_for(&[("b", "process_request", "trap")], "ok", "/ok/").await;
-    assert_eq!(out.calls, seq("a.process-request b.process-request a.process-response"));
+    assert_eq!(
+        out.calls,
+        seq("a.process-request b.process-request a.process-response")
+    );
     assert_eq!(out.response.status(), 500);
     assert!(out.body().contains("<h1>Server Error (500)</h1>"));
     assert_eq!(out.header("x-seen").as_deref(), Some("a"));
     assert!(
-        out.log.iter().any(|l| l.starts_with("middleware `b`: trapped: wasm trap") && l.contains("hook=process-request")),
+        out.log
+            .iter()
+            .any(|l| l.starts_with("middleware `b`: trapped: wasm trap")
+                && l.contains("hook=process-request")),
         "the log names the component and hook: {:#?}",
         out.log
     );
@@ -112,7 +137,10 @@ async fn unresolved_url_is_404_without_view_or_exception_hooks_and_every_process
              c.process-response b.process-response a.process-response")
     );
     assert_eq!(out.response.status(), 404);
-    assert_eq!(out.header("content-type").as_deref(), Some("text/html; charset=utf-8"));
+    assert_eq!(
+        out.header("content-type").as_deref(),
+        Some("text/html; charset=utf-8")
+    );
     assert_eq!(
         out.body(),
         "\n<!doctype html>\n<html lang=\"en\">\n<head>\n  <title>Not Found</title>\n</head>\n<body>\n  \
@@ -127,8 +155,10 @@ async fn process_view_response_skips_the_view_and_every_process_response_runs() 
     let out = calls_for(&[("b", "process_view", "respond:401")], "ok", "/ok/").await;
     assert_eq!(
         out.calls,
-        seq("a.process-request b.process-request c.process-request a.process-view b.process-view \
-             c.process-response b.process-response a.process-response")
+        seq(
+            "a.process-request b.process-request c.process-request a.process-view b.process-view \
+             c.process-response b.process-response a.process-response"
+        )
     );
     assert_eq!(out.response.status(), 401);
     assert_eq!(out.header("x-seen").as_deref(), Some("c, b, a"));
@@ -136,27 +166,40 @@ async fn process_view_response_skips_the_view_and_every_process_response_runs() 
 
 #[tokio::test]
 async fn process_view_error_becomes_the_innermost_response_and_skips_process_exception() {
-    let out = calls_for(&[("b", "process_view", "fail:bad-request:bad")], "ok", "/ok/").await;
+    let out = calls_for(
+        &[("b", "process_view", "fail:bad-request:bad")],
+        "ok",
+        "/ok/",
+    )
+    .await;
     assert_eq!(
         out.calls,
-        seq("a.process-request b.process-request c.process-request a.process-view b.process-view \
-             c.process-response b.process-response a.process-response")
+        seq(
+            "a.process-request b.process-request c.process-request a.process-view b.process-view \
+             c.process-response b.process-response a.process-response"
+        )
     );
     assert_eq!(out.response.status(), 400);
     assert!(out.body().contains("<h1>Bad Request (400)</h1>"));
 }
 
 #[tokio::test]
-async fn process_view_trap_is_500_and_the_trapped_middleware_answers_process_response_on_a_fresh_instance() {
+async fn process_view_trap_is_500_and_the_trapped_middleware_answers_process_response_on_a_fresh_instance()
+ {
     let out = calls_for(&[("b", "process_view", "trap")], "ok", "/ok/").await;
     assert_eq!(
         out.calls,
-        seq("a.process-request b.process-request c.process-request a.process-view b.process-view \
-             c.process-response b.process-response a.process-response")
+        seq(
+            "a.process-request b.process-request c.process-request a.process-view b.process-view \
+             c.process-response b.process-response a.process-response"
+        )
     );
     assert_eq!(out.response.status(), 500);
     // b's process_response ran on a new instance (1 call); a and c kept theirs.
-    assert_eq!(out.header("x-instance-calls").as_deref(), Some("c=2, b=1, a=3"));
+    assert_eq!(
+        out.header("x-instance-calls").as_deref(),
+        Some("c=2, b=1, a=3")
+    );
 }
 
 // ===== 4. the view and process_exception =====
@@ -173,12 +216,23 @@ async fn view_error_runs_process_exception_bottom_to_top_then_maps_the_kind() {
     );
     assert_eq!(out.response.status(), 404);
     assert!(out.body().contains("<h1>Not Found</h1>"));
-    assert!(out.log.iter().any(|l| l.contains("exception ErrorKind::NotFound: no such thing")), "{:#?}", out.log);
+    assert!(
+        out.log
+            .iter()
+            .any(|l| l.contains("exception ErrorKind::NotFound: no such thing")),
+        "{:#?}",
+        out.log
+    );
 }
 
 #[tokio::test]
 async fn first_process_exception_response_wins() {
-    let out = calls_for(&[("b", "process_exception", "respond:503")], "fail:internal:boom", "/ok/").await;
+    let out = calls_for(
+        &[("b", "process_exception", "respond:503")],
+        "fail:internal:boom",
+        "/ok/",
+    )
+    .await;
     assert_eq!(
         out.calls,
         seq("a.process-request b.process-request c.process-request \
@@ -204,7 +258,12 @@ async fn view_trap_reaches_process_exception_as_kind_trap_and_becomes_500() {
 
 #[tokio::test]
 async fn process_exception_error_replaces_the_view_error_at_the_innermost_layer() {
-    let out = calls_for(&[("c", "process_exception", "fail:permission-denied:x")], "fail:internal:boom", "/ok/").await;
+    let out = calls_for(
+        &[("c", "process_exception", "fail:permission-denied:x")],
+        "fail:internal:boom",
+        "/ok/",
+    )
+    .await;
     assert_eq!(
         out.calls,
         seq("a.process-request b.process-request c.process-request \
@@ -227,7 +286,10 @@ async fn error_kinds_map_to_djangos_statuses_and_pages() {
         let out = calls_for(&[], &format!("fail:{kind}:x"), "/ok/").await;
         assert_eq!(out.response.status(), status, "{kind}");
         assert!(out.body().contains(title), "{kind}: {}", out.body());
-        assert_eq!(out.header("content-type").as_deref(), Some("text/html; charset=utf-8"));
+        assert_eq!(
+            out.header("content-type").as_deref(),
+            Some("text/html; charset=utf-8")
+        );
     }
 }
 
@@ -235,8 +297,16 @@ async fn error_kinds_map_to_djangos_statuses_and_pages() {
 
 #[tokio::test]
 async fn process_response_error_becomes_a_response_at_its_layer_for_the_outer_ones() {
-    let out = calls_for(&[("b", "process_response", "fail:internal:x")], "ok", "/ok/").await;
-    assert_eq!(out.calls[out.calls.len() - 3..], seq("c.process-response b.process-response a.process-response"));
+    let out = calls_for(
+        &[("b", "process_response", "fail:internal:x")],
+        "ok",
+        "/ok/",
+    )
+    .await;
+    assert_eq!(
+        out.calls[out.calls.len() - 3..],
+        seq("c.process-response b.process-response a.process-response")
+    );
     assert_eq!(out.response.status(), 500);
     // c's mark was on the response b's failure replaced; a marks the new one.
     assert_eq!(out.header("x-seen").as_deref(), Some("a"));
