@@ -126,21 +126,16 @@ pub fn hook_table(pipeline: &Pipeline) -> String {
         .map(|m| m.name().len())
         .chain(std::iter::once("middleware".len()))
         .max()
-        .unwrap_or(10);
-    let mut out = format!("{:<width$}", "middleware");
-    for c in cols {
-        out.push_str(&format!("  {c}"));
-    }
-    out.push('\n');
-    for (i, mw) in pipeline.middleware.iter().enumerate() {
+        .unwrap_or(0);
+    let mut rows = vec![format!("{:<width$}  {}", "middleware", cols.map(Hook::name).join("  "))];
+    for mw in &pipeline.middleware {
         let hooks = mw.hooks();
-        let _ = i;
-        out.push_str(&format!("{:<width$}", mw.name()));
+        let mut row = format!("{:<width$}", mw.name());
         for c in cols {
             let mark = if hooks.contains(&c) { "yes" } else { "-" };
-            out.push_str(&format!("  {mark:<w$}", w = c.name().len()));
+            row.push_str(&format!("  {mark:<w$}", w = c.name().len()));
         }
-        out.push('\n');
+        rows.push(row.trim_end().to_owned());
     }
-    out
+    rows.join("\n") + "\n"
 }
