@@ -1,1 +1,139 @@
-//! TODO
+//! One test per guest in `guests/` (enforced by `foreach_guest!` below, as
+//! wasmtime's test-programs do): each guest alone, doing its one job.
+
+use shallot_tests::{Outcome, get, pipeline, request, run};
+
+/// A config with the given middleware (name = guest) in front of a probe view.
+fn with_view(middleware: &[(&str, &str)], view_config: &str) -> String {
+    let mut toml = String::new();
+    for (guest, config) in middleware {
+        toml.push_str(&format!("[[middleware]]\nname = \"{guest}\"\ncomponent = \"{{{guest}}}\"\nconfig = {{ {config} }}\n"));
+    }
+    toml.push_str(&format!(
+        "[views.v]\ncomponent = \"{{probe-view}}\"\nconfig = {{ {view_config} }}\n[[routes]]\npath = \"v/<slug:s>/\"\nview = \"v\"\nname = \"v\"\n"
+    ));
+    toml
+}
+
+async fn one(middleware: &[(&str, &str)], view_config: &str, req: http::Request<bytes::Bytes>) -> Outcome {
+    run(&pipeline(&with_view(middleware, view_config)).await, req).await
+}
+
+#[tokio::test]
+async fn request_id() {
+    let out = one(&[("request-id", "")], "", get("/v/x/")).await;
+    let id = out.header("x-request-id").unwrap();
+    assert_eq!(id.len(), 36, "{id}");
+    assert!(out.body().contains(&format!("attrs=request_id={id}")), "the view sees request.request_id: {}", out.body());
+    let given = one(&[("request-id", "")], "", request("GET", "/v/x/", &[("X-Request-Id", "abc")])).await;
+    assert_eq!(given.header("x-request-id").as_deref(), Some("abc"));
+}
+
+#[tokio::test]
+async fn timing() {
+    let out = one(&[("timing", "")], "", get("/v/x/")).await;
+    let v = out.header("server-timing").unwrap();
+    let ms = v.strip_prefix("app;dur=").unwrap();
+    assert_eq!(ms.split_once('.').unwrap().1.len(), 3, "{v}");
+    assert!(ms.parse::<f64>().unwrap() >= 0.0);
+}
+
+#[tokio::test]
+async fn auth() {
+    let mw = [("auth", "protected_views = \"v, other\", token = \"t0k\"")];
+    let denied = one(&mw, "", get("/v/x/")).await;
+    assert_eq!(denied.response.status(), 401);
+    assert_eq!(denied.body(), r#"{"error": "unauthorized"}"#);
+    assert_eq!(denied.header("www-authenticate").as_deref(), Some("Bearer"));
+    let allowed = one(&mw, "", request("GET", "/v/x/", &[("Authorization", "Bearer t0k")])).await;
+    assert_eq!(allowed.response.status(), 200);
+    let unprotected = one(&[("auth", "protected_views = \"other\"")], "", get("/v/x/")).await;
+    assert_eq!(unprotected.response.status(), 200);
+}
+
+#[tokio::test]
+async fn cors() {
+    let out = one(&[("cors", "")], "", get("/v/x/")).await;
+    assert_eq!(out.header("access-control-allow-origin").as_deref(), Some("*"));
+    assert_eq!(out.header("vary").as_deref(), Some("Origin"));
+    let preflight = request("OPTIONS", "/v/x/", &[("Access-Control-Request-Method", "GET")]);
+    let out = one(&[("cors", "")], "", preflight).await;
+    assert_eq!(out.response.status(), 204);
+    assert!(out.calls.is_empty(), "no view for a preflight: {:?}", out.calls);
+    assert_eq!(out.header("access-control-max-age").as_deref(), Some("86400"));
+}
+
+#[tokio::test]
+async fn security_headers() {
+    let out = one(&[("security-headers", "")], "", get("/v/x/")).await;
+    assert_eq!(out.header("x-content-type-options").as_deref(), Some("nosniff"));
+    assert_eq!(out.header("x-frame-options").as_deref(), Some("DENY"));
+    assert_eq!(out.header("referrer-policy").as_deref(), Some("same-origin"));
+}
+
+#[tokio::test]
+async fn exception_json() {
+    let out = one(&[("exception-json", "")], "action = 'fail:internal:bad \"quote\" é'", get("/v/x/")).await;
+    assert_eq!(out.response.status(), 500);
+    assert_eq!(out.header("content-type").as_deref(), Some("application/json"));
+    assert_eq!(out.body(), r#"{"error": "bad \"quote\" \u00e9"}"#);
+}
+
+async fn view_only(guest: &str, route: &str, path: &str) -> Outcome {
+    let toml = format!("[views.x]\ncomponent = \"{{{guest}}}\"\n[[routes]]\npath = \"{route}\"\nview = \"x\"\n");
+    run(&pipeline(&toml).await, get(path)).await
+}
+
+#[tokio::test]
+async fn hello() {
+    let out = view_only("hello", "hello", "/hello").await;
+    assert_eq!((out.response.status().as_u16(), out.body()), (200, "hello world"));
+    assert_eq!(out.header("content-type").as_deref(), Some("text/plain; charset=utf-8"));
+}
+
+#[tokio::test]
+async fn items() {
+    let out = view_only("items", "items/<int:item_id>/", "/items/007/").await;
+    assert_eq!(out.body(), r#"{"id": 7, "name": "item-7"}"#);
+}
+
+#[tokio::test]
+async fn boom() {
+    let out = view_only("boom", "boom", "/boom").await;
+    assert_eq!(out.response.status(), 500);
+    assert!(out.log.iter().any(|l| l.starts_with("view `x`: raised: boom")), "{:#?}", out.log);
+}
+
+#[tokio::test]
+async fn probe() {
+    let toml = "[[middleware]]\nname = \"p\"\ncomponent = \"{probe}\"\nconfig = { name = \"p\", process_request = \"respond:299\" }\n";
+    let out = run(&pipeline(toml).await, get("/anything")).await;
+    assert_eq!(out.response.status(), 299);
+    assert_eq!(out.calls, ["p.process-request", "p.process-response"]);
+}
+
+#[tokio::test]
+async fn probe_view() {
+    let out = one(&[], "", get("/v/some-slug/?q=1")).await;
+    assert_eq!(out.body(), "view=v route=v args= kwargs=s=some-slug path=/v/some-slug/ query=q=1 attrs=");
+    assert_eq!(out.calls, ["v.handle"]);
+}
+
+#[tokio::test]
+async fn hostile_unknown_import() {
+    let config = shallot::Config::parse(
+        "test.toml",
+        &shallot_tests::with_guests("[[middleware]]\nname = \"f\"\ncomponent = \"{hostile-unknown-import}\"\n"),
+    )
+    .unwrap();
+    let err = shallot::Pipeline::load_with(shallot_tests::runtime(), &config).await.err().unwrap();
+    assert!(err.to_string().contains("acme:frob/frob"), "{err}");
+}
+
+macro_rules! assert_test_exists {
+    ($name:ident) => {
+        #[allow(unused_imports, reason = "only checks that the test exists")]
+        use self::$name as _;
+    };
+}
+shallot_tests::foreach_guest!(assert_test_exists);
