@@ -127,7 +127,11 @@ pub fn hook_table(pipeline: &Pipeline) -> String {
         .chain(std::iter::once("middleware".len()))
         .max()
         .unwrap_or(0);
-    let mut rows = vec![format!("{:<width$}  {}", "middleware", cols.map(Hook::name).join("  "))];
+    let mut rows = vec![format!(
+        "{:<width$}  {}",
+        "middleware",
+        cols.map(Hook::name).join("  ")
+    )];
     for mw in &pipeline.middleware {
         let hooks = mw.hooks();
         let mut row = format!("{:<width$}", mw.name());

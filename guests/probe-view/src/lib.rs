@@ -1,6 +1,7 @@
 //! A view for the conformance and router tests. It logs `call handle`, then
 //! follows its `action` config: `ok` (default) answers 200 with what the
-//! resolver matched, `respond:NNN`, `fail:KIND:MESSAGE`, or `trap`.
+//! resolver matched, `respond:NNN`, `fail:KIND:MESSAGE`, `trap`, or
+//! `sleep:MS` (answers 200 "slept" after MS milliseconds).
 
 use shallot_guest::{Error, ErrorKind, Request, Response, ViewInfo, config, log, view};
 
@@ -25,6 +26,12 @@ fn handle(req: &Request, view: ViewInfo) -> Result<Response, Error> {
             Err(Error::new(kind, message.unwrap_or("")))
         }
         (Some("trap"), None, None) => panic!("probe view told to trap"),
+        (Some("sleep"), Some(ms), None) => {
+            std::thread::sleep(std::time::Duration::from_millis(
+                ms.parse().expect("sleep:MS"),
+            ));
+            Ok(Response::text(200, "slept"))
+        }
         _ => {
             let kwargs: Vec<String> = view
                 .kwargs

@@ -15,7 +15,11 @@ fn with_view(middleware: &[(&str, &str)], view_config: &str) -> String {
     toml
 }
 
-async fn one(middleware: &[(&str, &str)], view_config: &str, req: http::Request<bytes::Bytes>) -> Outcome {
+async fn one(
+    middleware: &[(&str, &str)],
+    view_config: &str,
+    req: http::Request<bytes::Bytes>,
+) -> Outcome {
     run(&pipeline(&with_view(middleware, view_config)).await, req).await
 }
 
@@ -24,8 +28,17 @@ async fn request_id() {
     let out = one(&[("request-id", "")], "", get("/v/x/")).await;
     let id = out.header("x-request-id").unwrap();
     assert_eq!(id.len(), 36, "{id}");
-    assert!(out.body().contains(&format!("attrs=request_id={id}")), "the view sees request.request_id: {}", out.body());
-    let given = one(&[("request-id", "")], "", request("GET", "/v/x/", &[("X-Request-Id", "abc")])).await;
+    assert!(
+        out.body().contains(&format!("attrs=request_id={id}")),
+        "the view sees request.request_id: {}",
+        out.body()
+    );
+    let given = one(
+        &[("request-id", "")],
+        "",
+        request("GET", "/v/x/", &[("X-Request-Id", "abc")]),
+    )
+    .await;
     assert_eq!(given.header("x-request-id").as_deref(), Some("abc"));
 }
 
@@ -45,7 +58,12 @@ async fn auth() {
     assert_eq!(denied.response.status(), 401);
     assert_eq!(denied.body(), r#"{"error": "unauthorized"}"#);
     assert_eq!(denied.header("www-authenticate").as_deref(), Some("Bearer"));
-    let allowed = one(&mw, "", request("GET", "/v/x/", &[("Authorization", "Bearer t0k")])).await;
+    let allowed = one(
+        &mw,
+        "",
+        request("GET", "/v/x/", &[("Authorization", "Bearer t0k")]),
+    )
+    .await;
     assert_eq!(allowed.response.status(), 200);
     let unprotected = one(&[("auth", "protected_views = \"other\"")], "", get("/v/x/")).await;
     assert_eq!(unprotected.response.status(), 200);
@@ -54,41 +72,77 @@ async fn auth() {
 #[tokio::test]
 async fn cors() {
     let out = one(&[("cors", "")], "", get("/v/x/")).await;
-    assert_eq!(out.header("access-control-allow-origin").as_deref(), Some("*"));
+    assert_eq!(
+        out.header("access-control-allow-origin").as_deref(),
+        Some("*")
+    );
     assert_eq!(out.header("vary").as_deref(), Some("Origin"));
-    let preflight = request("OPTIONS", "/v/x/", &[("Access-Control-Request-Method", "GET")]);
+    let preflight = request(
+        "OPTIONS",
+        "/v/x/",
+        &[("Access-Control-Request-Method", "GET")],
+    );
     let out = one(&[("cors", "")], "", preflight).await;
     assert_eq!(out.response.status(), 204);
-    assert!(out.calls.is_empty(), "no view for a preflight: {:?}", out.calls);
-    assert_eq!(out.header("access-control-max-age").as_deref(), Some("86400"));
+    assert!(
+        out.calls.is_empty(),
+        "no view for a preflight: {:?}",
+        out.calls
+    );
+    assert_eq!(
+        out.header("access-control-max-age").as_deref(),
+        Some("86400")
+    );
 }
 
 #[tokio::test]
 async fn security_headers() {
     let out = one(&[("security-headers", "")], "", get("/v/x/")).await;
-    assert_eq!(out.header("x-content-type-options").as_deref(), Some("nosniff"));
+    assert_eq!(
+        out.header("x-content-type-options").as_deref(),
+        Some("nosniff")
+    );
     assert_eq!(out.header("x-frame-options").as_deref(), Some("DENY"));
-    assert_eq!(out.header("referrer-policy").as_deref(), Some("same-origin"));
+    assert_eq!(
+        out.header("referrer-policy").as_deref(),
+        Some("same-origin")
+    );
 }
 
 #[tokio::test]
 async fn exception_json() {
-    let out = one(&[("exception-json", "")], "action = 'fail:internal:bad \"quote\" é'", get("/v/x/")).await;
+    let out = one(
+        &[("exception-json", "")],
+        "action = 'fail:internal:bad \"quote\" é'",
+        get("/v/x/"),
+    )
+    .await;
     assert_eq!(out.response.status(), 500);
-    assert_eq!(out.header("content-type").as_deref(), Some("application/json"));
+    assert_eq!(
+        out.header("content-type").as_deref(),
+        Some("application/json")
+    );
     assert_eq!(out.body(), r#"{"error": "bad \"quote\" \u00e9"}"#);
 }
 
 async fn view_only(guest: &str, route: &str, path: &str) -> Outcome {
-    let toml = format!("[views.x]\ncomponent = \"{{{guest}}}\"\n[[routes]]\npath = \"{route}\"\nview = \"x\"\n");
+    let toml = format!(
+        "[views.x]\ncomponent = \"{{{guest}}}\"\n[[routes]]\npath = \"{route}\"\nview = \"x\"\n"
+    );
     run(&pipeline(&toml).await, get(path)).await
 }
 
 #[tokio::test]
 async fn hello() {
     let out = view_only("hello", "hello", "/hello").await;
-    assert_eq!((out.response.status().as_u16(), out.body()), (200, "hello world"));
-    assert_eq!(out.header("content-type").as_deref(), Some("text/plain; charset=utf-8"));
+    assert_eq!(
+        (out.response.status().as_u16(), out.body()),
+        (200, "hello world")
+    );
+    assert_eq!(
+        out.header("content-type").as_deref(),
+        Some("text/plain; charset=utf-8")
+    );
 }
 
 #[tokio::test]
@@ -101,7 +155,13 @@ async fn items() {
 async fn boom() {
     let out = view_only("boom", "boom", "/boom").await;
     assert_eq!(out.response.status(), 500);
-    assert!(out.log.iter().any(|l| l.starts_with("view `x`: raised: boom")), "{:#?}", out.log);
+    assert!(
+        out.log
+            .iter()
+            .any(|l| l.starts_with("view `x`: raised: boom")),
+        "{:#?}",
+        out.log
+    );
 }
 
 #[tokio::test]
@@ -115,7 +175,10 @@ async fn probe() {
 #[tokio::test]
 async fn probe_view() {
     let out = one(&[], "", get("/v/some-slug/?q=1")).await;
-    assert_eq!(out.body(), "view=v route=v args= kwargs=s=some-slug path=/v/some-slug/ query=q=1 attrs=");
+    assert_eq!(
+        out.body(),
+        "view=v route=v args= kwargs=s=some-slug path=/v/some-slug/ query=q=1 attrs="
+    );
     assert_eq!(out.calls, ["v.handle"]);
 }
 
@@ -123,10 +186,15 @@ async fn probe_view() {
 async fn hostile_unknown_import() {
     let config = shallot::Config::parse(
         "test.toml",
-        &shallot_tests::with_guests("[[middleware]]\nname = \"f\"\ncomponent = \"{hostile-unknown-import}\"\n"),
+        &shallot_tests::with_guests(
+            "[[middleware]]\nname = \"f\"\ncomponent = \"{hostile-unknown-import}\"\n",
+        ),
     )
     .unwrap();
-    let err = shallot::Pipeline::load_with(shallot_tests::runtime(), &config).await.err().unwrap();
+    let err = shallot::Pipeline::load_with(shallot_tests::runtime(), &config)
+        .await
+        .err()
+        .unwrap();
     assert!(err.to_string().contains("acme:frob/frob"), "{err}");
 }
 

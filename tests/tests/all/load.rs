@@ -19,7 +19,10 @@ async fn load_err(toml: &str) -> String {
 #[tokio::test]
 async fn a_middleware_exporting_no_hook_is_refused() {
     let err = load_err("[[middleware]]\nname = \"hello\"\ncomponent = \"{hello}\"\n").await;
-    assert!(err.starts_with("test.toml:1: middleware `hello`: "), "{err}");
+    assert!(
+        err.starts_with("test.toml:1: middleware `hello`: "),
+        "{err}"
+    );
     assert!(
         err.ends_with(
             "exports none of the middleware hooks (process-request, process-view, process-exception, \
@@ -34,25 +37,42 @@ async fn a_view_without_the_view_export_is_refused() {
     let err = load_err("[views.v]\ncomponent = \"{timing}\"\n").await;
     assert!(err.starts_with("test.toml:1: view `v`: "), "{err}");
     assert!(
-        err.ends_with("does not export shallot:http/view@0.1.0: a view component must export `handle`"),
+        err.ends_with(
+            "does not export shallot:http/view@0.1.0: a view component must export `handle`"
+        ),
         "{err}"
     );
 }
 
 #[tokio::test]
 async fn a_component_importing_an_unknown_interface_is_refused_naming_it() {
-    let err = load_err("[[middleware]]\nname = \"frob\"\ncomponent = \"{hostile-unknown-import}\"\n").await;
-    assert!(err.starts_with("test.toml:1: middleware `frob`: cannot link "), "{err}");
+    let err =
+        load_err("[[middleware]]\nname = \"frob\"\ncomponent = \"{hostile-unknown-import}\"\n")
+            .await;
+    assert!(
+        err.starts_with("test.toml:1: middleware `frob`: cannot link "),
+        "{err}"
+    );
     assert!(err.contains("acme:frob/frob"), "{err}");
 }
 
 #[tokio::test]
 async fn a_file_that_is_not_a_component_is_refused() {
-    let path = std::env::temp_dir().join(format!("shallot-not-a-component-{}.wasm", std::process::id()));
+    let path = std::env::temp_dir().join(format!(
+        "shallot-not-a-component-{}.wasm",
+        std::process::id()
+    ));
     std::fs::write(&path, b"\0asm this is not wasm").unwrap();
-    let err = load_err(&format!("[[middleware]]\nname = \"junk\"\ncomponent = \"{}\"\n", path.display())).await;
+    let err = load_err(&format!(
+        "[[middleware]]\nname = \"junk\"\ncomponent = \"{}\"\n",
+        path.display()
+    ))
+    .await;
     std::fs::remove_file(&path).ok();
-    assert!(err.starts_with("test.toml:1: middleware `junk`: cannot compile "), "{err}");
+    assert!(
+        err.starts_with("test.toml:1: middleware `junk`: cannot compile "),
+        "{err}"
+    );
 }
 
 #[tokio::test]
@@ -66,7 +86,11 @@ async fn hooks_are_detected_from_exports() {
     )
     .await
     .unwrap();
-    let hooks: Vec<(&str, Vec<Hook>)> = p.middleware().iter().map(|m| (m.name(), m.hooks())).collect();
+    let hooks: Vec<(&str, Vec<Hook>)> = p
+        .middleware()
+        .iter()
+        .map(|m| (m.name(), m.hooks()))
+        .collect();
     use Hook::*;
     assert_eq!(
         hooks,
@@ -75,7 +99,15 @@ async fn hooks_are_detected_from_exports() {
             ("auth", vec![ProcessView]),
             ("security-headers", vec![ProcessResponse]),
             ("exception-json", vec![ProcessException]),
-            ("probe", vec![ProcessRequest, ProcessView, ProcessException, ProcessResponse]),
+            (
+                "probe",
+                vec![
+                    ProcessRequest,
+                    ProcessView,
+                    ProcessException,
+                    ProcessResponse
+                ]
+            ),
         ]
     );
     assert_eq!(

@@ -12,8 +12,13 @@ async fn quickstart() -> Pipeline {
     let root = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
     let path = format!("{root}/examples/quickstart/shallot.toml");
     let text = std::fs::read_to_string(&path).unwrap();
-    let built = std::path::Path::new(shallot_tests::guests::HELLO).parent().unwrap();
-    let text = text.replace("../../target/guests/wasm32-wasip2/release", built.to_str().unwrap());
+    let built = std::path::Path::new(shallot_tests::guests::HELLO)
+        .parent()
+        .unwrap();
+    let text = text.replace(
+        "../../target/guests/wasm32-wasip2/release",
+        built.to_str().unwrap(),
+    );
     let config = Config::parse(&path, &text).unwrap();
     Pipeline::load_with(runtime(), &config).await.unwrap()
 }
@@ -35,7 +40,9 @@ fn normalize(out: &Outcome) -> String {
         .response
         .headers()
         .iter()
-        .filter(|(n, _)| relevant.contains(&n.as_str()) || n.as_str().starts_with("access-control-"))
+        .filter(|(n, _)| {
+            relevant.contains(&n.as_str()) || n.as_str().starts_with("access-control-")
+        })
         .map(|(n, v)| {
             let v = v.to_str().unwrap();
             let v = if n == "x-request-id" && is_uuid4(v) {
@@ -49,13 +56,19 @@ fn normalize(out: &Outcome) -> String {
         })
         .collect();
     lines.sort();
-    format!("status: {}\n{}\nbody| {}", out.response.status().as_u16(), lines.join("\n"), out.body())
+    format!(
+        "status: {}\n{}\nbody| {}",
+        out.response.status().as_u16(),
+        lines.join("\n"),
+        out.body()
+    )
 }
 
 fn is_uuid4(v: &str) -> bool {
     let parts: Vec<&str> = v.split('-').collect();
     parts.iter().map(|p| p.len()).eq([8, 4, 4, 4, 12])
-        && v.chars().all(|c| c == '-' || c.is_ascii_digit() || ('a'..='f').contains(&c))
+        && v.chars()
+            .all(|c| c == '-' || c.is_ascii_digit() || ('a'..='f').contains(&c))
         && parts[2].starts_with('4')
         && matches!(parts[3].chars().next(), Some('8' | '9' | 'a' | 'b'))
 }
@@ -63,18 +76,29 @@ fn is_uuid4(v: &str) -> bool {
 fn is_duration(v: &str) -> bool {
     v.strip_prefix("app;dur=")
         .and_then(|ms| ms.split_once('.'))
-        .is_some_and(|(int, frac)| !int.is_empty() && int.chars().all(|c| c.is_ascii_digit()) && frac.len() == 3)
+        .is_some_and(|(int, frac)| {
+            !int.is_empty() && int.chars().all(|c| c.is_ascii_digit()) && frac.len() == 3
+        })
 }
 
-const SECURITY: &str = "referrer-policy: same-origin\nx-content-type-options: nosniff\nx-frame-options: DENY";
+const SECURITY: &str =
+    "referrer-policy: same-origin\nx-content-type-options: nosniff\nx-frame-options: DENY";
 const NOT_FOUND: &str = "\n<!doctype html>\n<html lang=\"en\">\n<head>\n  <title>Not Found</title>\n</head>\n<body>\n  <h1>Not Found</h1><p>The requested resource was not found on this server.</p>\n</body>\n</html>\n";
 
 fn expected(status: u16, headers: &[&str], body: &str) -> String {
-    let mut lines: Vec<String> = headers.iter().flat_map(|h| h.lines()).map(str::to_owned).collect();
+    let mut lines: Vec<String> = headers
+        .iter()
+        .flat_map(|h| h.lines())
+        .map(str::to_owned)
+        .collect();
     lines.extend(
-        ["access-control-allow-origin: *", "vary: Origin", "server-timing: app;dur=<ms>"]
-            .iter()
-            .map(|s| s.to_string()),
+        [
+            "access-control-allow-origin: *",
+            "vary: Origin",
+            "server-timing: app;dur=<ms>",
+        ]
+        .iter()
+        .map(|s| s.to_string()),
     );
     lines.sort();
     format!("status: {status}\n{}\nbody| {body}", lines.join("\n"))
@@ -90,7 +114,15 @@ const TOKEN: (&str, &str) = ("Authorization", "Bearer secret-token");
 
 #[tokio::test]
 async fn get_hello() {
-    let want = expected(200, &["content-type: text/plain; charset=utf-8", SECURITY, "x-request-id: <uuid4>"], "hello world");
+    let want = expected(
+        200,
+        &[
+            "content-type: text/plain; charset=utf-8",
+            SECURITY,
+            "x-request-id: <uuid4>",
+        ],
+        "hello world",
+    );
     check("GET", "/hello", &[], want).await;
 }
 
@@ -98,7 +130,12 @@ async fn get_hello() {
 async fn get_items_without_token_is_401() {
     let want = expected(
         401,
-        &["content-type: application/json", "www-authenticate: Bearer", SECURITY, "x-request-id: <uuid4>"],
+        &[
+            "content-type: application/json",
+            "www-authenticate: Bearer",
+            SECURITY,
+            "x-request-id: <uuid4>",
+        ],
         r#"{"error": "unauthorized"}"#,
     );
     check("GET", "/items/42/", &[], want).await;
@@ -108,7 +145,11 @@ async fn get_items_without_token_is_401() {
 async fn get_items_with_token() {
     let want = expected(
         200,
-        &["content-type: application/json", SECURITY, "x-request-id: <uuid4>"],
+        &[
+            "content-type: application/json",
+            SECURITY,
+            "x-request-id: <uuid4>",
+        ],
         r#"{"id": 42, "name": "item-42"}"#,
     );
     check("GET", "/items/42/", &[TOKEN], want).await;
@@ -118,31 +159,68 @@ async fn get_items_with_token() {
 async fn get_items_echoes_request_id_and_drops_leading_zeros() {
     let want = expected(
         200,
-        &["content-type: application/json", SECURITY, "x-request-id: abc-123"],
+        &[
+            "content-type: application/json",
+            SECURITY,
+            "x-request-id: abc-123",
+        ],
         r#"{"id": 42, "name": "item-42"}"#,
     );
-    check("GET", "/items/0042/", &[TOKEN, ("X-Request-Id", "abc-123")], want).await;
+    check(
+        "GET",
+        "/items/0042/",
+        &[TOKEN, ("X-Request-Id", "abc-123")],
+        want,
+    )
+    .await;
 }
 
 #[tokio::test]
 async fn get_items_with_a_bad_token_is_401() {
     let want = expected(
         401,
-        &["content-type: application/json", "www-authenticate: Bearer", SECURITY, "x-request-id: <uuid4>"],
+        &[
+            "content-type: application/json",
+            "www-authenticate: Bearer",
+            SECURITY,
+            "x-request-id: <uuid4>",
+        ],
         r#"{"error": "unauthorized"}"#,
     );
-    check("GET", "/items/42/", &[("Authorization", "Bearer nope")], want).await;
+    check(
+        "GET",
+        "/items/42/",
+        &[("Authorization", "Bearer nope")],
+        want,
+    )
+    .await;
 }
 
 #[tokio::test]
 async fn get_boom_is_500_json() {
-    let want = expected(500, &["content-type: application/json", SECURITY, "x-request-id: <uuid4>"], r#"{"error": "boom"}"#);
+    let want = expected(
+        500,
+        &[
+            "content-type: application/json",
+            SECURITY,
+            "x-request-id: <uuid4>",
+        ],
+        r#"{"error": "boom"}"#,
+    );
     check("GET", "/boom", &[], want).await;
 }
 
 #[tokio::test]
 async fn unknown_path_is_djangos_404() {
-    let want = expected(404, &["content-type: text/html; charset=utf-8", SECURITY, "x-request-id: <uuid4>"], NOT_FOUND);
+    let want = expected(
+        404,
+        &[
+            "content-type: text/html; charset=utf-8",
+            SECURITY,
+            "x-request-id: <uuid4>",
+        ],
+        NOT_FOUND,
+    );
     check("GET", "/nope", &[], want.clone()).await;
     check("GET", "/items/abc/", &[], want).await;
 }
@@ -159,7 +237,10 @@ async fn preflight_short_circuits_without_security_headers() {
         ],
         "",
     );
-    let headers = [("Origin", "http://example.com"), ("Access-Control-Request-Method", "GET")];
+    let headers = [
+        ("Origin", "http://example.com"),
+        ("Access-Control-Request-Method", "GET"),
+    ];
     check("OPTIONS", "/items/42/", &headers, want).await;
 }
 
@@ -167,7 +248,12 @@ async fn preflight_short_circuits_without_security_headers() {
 async fn other_methods_are_405_with_allow() {
     let want = expected(
         405,
-        &["allow: GET", "content-type: text/html; charset=utf-8", SECURITY, "x-request-id: <uuid4>"],
+        &[
+            "allow: GET",
+            "content-type: text/html; charset=utf-8",
+            SECURITY,
+            "x-request-id: <uuid4>",
+        ],
         "",
     );
     check("OPTIONS", "/hello", &[], want.clone()).await;
@@ -179,7 +265,11 @@ async fn huge_item_ids_do_not_overflow() {
     let id = "123456789012345678901234567890";
     let want = expected(
         200,
-        &["content-type: application/json", SECURITY, "x-request-id: <uuid4>"],
+        &[
+            "content-type: application/json",
+            SECURITY,
+            "x-request-id: <uuid4>",
+        ],
         &format!(r#"{{"id": {id}, "name": "item-{id}"}}"#),
     );
     check("GET", &format!("/items/{id}/"), &[TOKEN], want).await;
