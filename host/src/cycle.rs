@@ -296,6 +296,10 @@ impl<'p> Invocation<'p> {
     fn log_failure(&self, label: &str, hook: Hook, failure: &Failure) {
         let path = self.request.path.as_str();
         match failure {
+            // Like django.request: 5xx at error level, 4xx at warning.
+            Failure::Raised(e) if crate::error::status_for(e.kind) >= 500 => {
+                tracing::error!(component = label, hook = hook.name(), kind = ?e.kind, path, "raised: {}", e.message)
+            }
             Failure::Raised(e) => {
                 tracing::warn!(component = label, hook = hook.name(), kind = ?e.kind, path, "raised: {}", e.message)
             }
