@@ -38,6 +38,21 @@ impl Error {
     }
 }
 
+impl ErrorKind {
+    /// The kind with this WIT name (`"permission-denied"`), if any.
+    pub fn from_name(name: &str) -> Option<ErrorKind> {
+        Some(match name {
+            "not-found" => ErrorKind::NotFound,
+            "permission-denied" => ErrorKind::PermissionDenied,
+            "bad-request" => ErrorKind::BadRequest,
+            "suspicious-operation" => ErrorKind::SuspiciousOperation,
+            "internal" => ErrorKind::Internal,
+            "trap" => ErrorKind::Trap,
+            _ => return None,
+        })
+    }
+}
+
 impl Response {
     /// A response with a content type and body.
     pub fn with_body(status: u16, content_type: &str, body: impl Into<Vec<u8>>) -> Response {

@@ -116,12 +116,7 @@ impl Runtime {
     ) -> Result<MiddlewareComponent, LoadError> {
         let label = format!("middleware `{}`", spec.name);
         let p = self.prepare(spec, &label).await?;
-        let exports_err = |reason: String| LoadError::Exports {
-            location: spec.location.clone(),
-            label: label.clone(),
-            path: p.path.clone(),
-            reason,
-        };
+        let exports_err = |reason: String| p.refuse(spec, &label, reason);
         let hooks = Hooks {
             request: find_hook(
                 &p.pre,
@@ -146,8 +141,8 @@ impl Runtime {
         };
         let component = MiddlewareComponent {
             name: spec.name.clone(),
-            context: p.context,
-            pre: p.pre,
+            context: p.context.clone(),
+            pre: p.pre.clone(),
             hooks,
         };
         if component.hooks.names().is_empty() {
@@ -170,12 +165,7 @@ impl Runtime {
     pub async fn load_view(&self, spec: &ComponentSpec) -> Result<ViewComponent, LoadError> {
         let label = format!("view `{}`", spec.name);
         let p = self.prepare(spec, &label).await?;
-        let exports_err = |reason: String| LoadError::Exports {
-            location: spec.location.clone(),
-            label: label.clone(),
-            path: p.path.clone(),
-            reason,
-        };
+        let exports_err = |reason: String| p.refuse(spec, &label, reason);
         let indices = find_hook(&p.pre, Hook::View, view::GuestIndices::new)
             .map_err(&exports_err)?
             .ok_or_else(|| {
@@ -192,8 +182,8 @@ impl Runtime {
         .map_err(exports_err)?;
         Ok(ViewComponent {
             name: spec.name.clone(),
-            context: p.context,
-            pre: p.pre,
+            context: p.context.clone(),
+            pre: p.pre.clone(),
             indices,
         })
     }
@@ -223,6 +213,18 @@ struct Prepared {
     pre: InstancePre<RequestState>,
     context: Arc<ComponentContext>,
     path: String,
+}
+
+impl Prepared {
+    /// The component's exports do not fit its role.
+    fn refuse(&self, spec: &ComponentSpec, label: &str, reason: String) -> LoadError {
+        LoadError::Exports {
+            location: spec.location.clone(),
+            label: label.to_owned(),
+            path: self.path.clone(),
+            reason,
+        }
+    }
 }
 
 fn compile(engine: &Engine, path: &Path) -> wasmtime::Result<Component> {

@@ -173,11 +173,7 @@ impl<'p> Invocation<'p> {
             Err(e) => Err(e),
         };
         self.request = reclaim(&mut slot.store, req);
-        let result = result.and_then(|r| match r {
-            Ok(Some(h)) => take_response(&mut slot.store, h).map(|resp| Ok(Some(resp))),
-            Ok(None) => Ok(Ok(None)),
-            Err(e) => Ok(Err(e)),
-        });
+        let result = result.and_then(|r| take_optional(&mut slot.store, r));
         settle(&mut self.slots[k], result)
     }
 
@@ -197,11 +193,7 @@ impl<'p> Invocation<'p> {
             Err(e) => Err(e),
         };
         self.request = reclaim(&mut slot.store, req);
-        let result = result.and_then(|r| match r {
-            Ok(Some(h)) => take_response(&mut slot.store, h).map(|resp| Ok(Some(resp))),
-            Ok(None) => Ok(Ok(None)),
-            Err(e) => Ok(Err(e)),
-        });
+        let result = result.and_then(|r| take_optional(&mut slot.store, r));
         settle(&mut self.slots[k], result)
     }
 
@@ -225,11 +217,7 @@ impl<'p> Invocation<'p> {
             Err(e) => Err(e),
         };
         self.request = reclaim(&mut slot.store, req);
-        let result = result.and_then(|r| match r {
-            Ok(Some(h)) => take_response(&mut slot.store, h).map(|resp| Ok(Some(resp))),
-            Ok(None) => Ok(Ok(None)),
-            Err(e) => Ok(Err(e)),
-        });
+        let result = result.and_then(|r| take_optional(&mut slot.store, r));
         settle(&mut self.slots[k], result)
     }
 
@@ -256,10 +244,7 @@ impl<'p> Invocation<'p> {
             (Err(e), _) | (_, Err(e)) => Err(e),
         };
         self.request = reclaim(&mut slot.store, req);
-        let result = result.and_then(|r| match r {
-            Ok(h) => take_response(&mut slot.store, h).map(Ok),
-            Err(e) => Ok(Err(e)),
-        });
+        let result = result.and_then(|r| take_one(&mut slot.store, r));
         settle(&mut self.slots[k], result)
     }
 
@@ -273,10 +258,7 @@ impl<'p> Invocation<'p> {
             Err(e) => Err(e),
         };
         self.request = reclaim(&mut slot.store, req);
-        let result = result.and_then(|r| match r {
-            Ok(h) => take_response(&mut slot.store, h).map(Ok),
-            Err(e) => Ok(Err(e)),
-        });
+        let result = result.and_then(|r| take_one(&mut slot.store, r));
         match result {
             Ok(Ok(resp)) => Ok(resp),
             Ok(Err(error)) => Err(Failure::Raised(error)),
@@ -380,12 +362,27 @@ fn reclaim(store: &mut Store<RequestState>, lent: Lent) -> RequestResource {
         .expect("a guest cannot take ownership of the request")
 }
 
-/// A response handle a guest returned, as a host value.
-fn take_response(
+/// The response a guest returned, moved out of its store as a host value.
+fn take_one(
     store: &mut Store<RequestState>,
-    handle: Resource<ResponseResource>,
-) -> wasmtime::Result<Resp> {
-    Ok(store.data_mut().table.delete(handle)?)
+    returned: Result<Resource<ResponseResource>, Error>,
+) -> wasmtime::Result<Result<Resp, Error>> {
+    match returned {
+        Ok(handle) => Ok(Ok(store.data_mut().table.delete(handle)?)),
+        Err(e) => Ok(Err(e)),
+    }
+}
+
+/// [`take_one`] for the hooks that may answer or pass.
+fn take_optional(
+    store: &mut Store<RequestState>,
+    returned: Result<Option<Resource<ResponseResource>>, Error>,
+) -> wasmtime::Result<Result<Option<Resp>, Error>> {
+    match returned {
+        Ok(Some(handle)) => Ok(take_one(store, Ok(handle))?.map(Some)),
+        Ok(None) => Ok(Ok(None)),
+        Err(e) => Ok(Err(e)),
+    }
 }
 
 fn view_info(m: &ResolverMatch) -> ViewInfo {

@@ -105,6 +105,24 @@ fn checked_header(name: &str, value: &str) -> Result<(HeaderName, HeaderValue), 
     Ok((header_name, header_value))
 }
 
+impl RequestState {
+    /// Checks a guest's header, then stores it with `op` (insert or append).
+    fn add_header<R>(
+        &mut self,
+        resp: Resource<ResponseResource>,
+        name: &str,
+        value: &str,
+        op: fn(&mut HeaderMap, HeaderName, HeaderValue) -> R,
+    ) -> wasmtime::Result<Result<(), Error>> {
+        let (name, value) = match checked_header(name, value) {
+            Ok(pair) => pair,
+            Err(e) => return Ok(Err(e)),
+        };
+        op(&mut self.table.get_mut(&resp)?.headers, name, value);
+        Ok(Ok(()))
+    }
+}
+
 impl types::Host for RequestState {}
 
 impl types::HostRequest for RequestState {
@@ -256,12 +274,7 @@ impl types::HostResponse for RequestState {
         name: String,
         value: String,
     ) -> wasmtime::Result<Result<(), Error>> {
-        let (name, value) = match checked_header(&name, &value) {
-            Ok(pair) => pair,
-            Err(e) => return Ok(Err(e)),
-        };
-        self.table.get_mut(&resp)?.headers.insert(name, value);
-        Ok(Ok(()))
+        self.add_header(resp, &name, &value, HeaderMap::insert)
     }
 
     fn append_header(
@@ -270,12 +283,7 @@ impl types::HostResponse for RequestState {
         name: String,
         value: String,
     ) -> wasmtime::Result<Result<(), Error>> {
-        let (name, value) = match checked_header(&name, &value) {
-            Ok(pair) => pair,
-            Err(e) => return Ok(Err(e)),
-        };
-        self.table.get_mut(&resp)?.headers.append(name, value);
-        Ok(Ok(()))
+        self.add_header(resp, &name, &value, HeaderMap::append)
     }
 
     fn remove_header(

@@ -16,13 +16,7 @@ fn handle(req: &Request, view: ViewInfo) -> Result<Response, Error> {
             "view responded",
         )),
         (Some("fail"), Some(kind), message) => {
-            let kind = match kind {
-                "not-found" => ErrorKind::NotFound,
-                "permission-denied" => ErrorKind::PermissionDenied,
-                "bad-request" => ErrorKind::BadRequest,
-                "suspicious-operation" => ErrorKind::SuspiciousOperation,
-                _ => ErrorKind::Internal,
-            };
+            let kind = ErrorKind::from_name(kind).unwrap_or(ErrorKind::Internal);
             Err(Error::new(kind, message.unwrap_or("")))
         }
         (Some("trap"), None, None) => panic!("probe view told to trap"),

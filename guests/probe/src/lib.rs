@@ -48,13 +48,7 @@ fn action(hook: &str) -> Action {
 }
 
 fn kind_of(kind: &str) -> ErrorKind {
-    match kind {
-        "not-found" => ErrorKind::NotFound,
-        "permission-denied" => ErrorKind::PermissionDenied,
-        "bad-request" => ErrorKind::BadRequest,
-        "suspicious-operation" => ErrorKind::SuspiciousOperation,
-        _ => ErrorKind::Internal,
-    }
+    ErrorKind::from_name(kind).unwrap_or(ErrorKind::Internal)
 }
 
 fn name() -> String {
