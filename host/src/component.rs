@@ -6,8 +6,9 @@
 //! its first request: missing imports, a middleware that exports no hook, a
 //! hook whose signature does not match this host's WIT.
 
+use std::collections::HashMap;
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use wasmtime::component::{Component, InstancePre, Linker};
 use wasmtime::{Engine, Store};
@@ -60,6 +61,14 @@ pub enum LoadError {
         /// What is missing or wrong.
         reason: String,
     },
+    /// A route names a view the config does not define.
+    #[error("route '{route}' names view `{view}`, which is not defined")]
+    UnknownView {
+        /// The route's full pattern.
+        route: String,
+        /// The missing view.
+        view: String,
+    },
     /// The engine could not be set up.
     #[error("cannot set up the Wasm engine: {0}")]
     Engine(String),
@@ -70,6 +79,9 @@ pub enum LoadError {
 pub struct Runtime {
     engine: Engine,
     linker: Arc<Linker<RequestState>>,
+    /// Compiled components by content, so loading the same file twice (a
+    /// reload, a test suite) compiles it once.
+    compiled: Arc<Mutex<HashMap<Vec<u8>, Component>>>,
 }
 
 impl Runtime {
@@ -84,18 +96,21 @@ impl Runtime {
         Ok(Runtime {
             engine,
             linker: Arc::new(linker),
+            compiled: Arc::default(),
         })
     }
 
     /// Compiles and links one component file.
     async fn prepare(&self, spec: &ComponentSpec, label: &str) -> Result<Prepared, LoadError> {
         let path = spec.component.display().to_string();
-        let component = compile(&self.engine, &spec.component).map_err(|e| LoadError::Compile {
-            location: spec.location.clone(),
-            label: label.to_owned(),
-            path: path.clone(),
-            reason: format!("{e:#}"),
-        })?;
+        let component = self
+            .compile(&spec.component)
+            .map_err(|e| LoadError::Compile {
+                location: spec.location.clone(),
+                label: label.to_owned(),
+                path: path.clone(),
+                reason: format!("{e:#}"),
+            })?;
         let pre = self
             .linker
             .instantiate_pre(&component)
@@ -153,6 +168,14 @@ impl Runtime {
                 bindings::VERSION
             )));
         }
+        let hooks = [
+            Hook::ProcessRequest,
+            Hook::ProcessView,
+            Hook::ProcessException,
+            Hook::ProcessResponse,
+        ];
+        self.only_known_exports(&component.pre, &hooks)
+            .map_err(&exports_err)?;
         self.check_signatures(&component.pre, &component.context, |store, instance| {
             component.hooks.load_all(store, instance).map(|_| ())
         })
@@ -175,6 +198,8 @@ impl Runtime {
                     bindings::VERSION
                 ))
             })?;
+        self.only_known_exports(&p.pre, &[Hook::View])
+            .map_err(&exports_err)?;
         self.check_signatures(&p.pre, &p.context, |store, instance| {
             indices.load(store, instance).map(|_| ())
         })
@@ -186,6 +211,28 @@ impl Runtime {
             pre: p.pre.clone(),
             indices,
         })
+    }
+
+    /// A `shallot:http` export this host does not know (another version, a
+    /// hook of the other role) would otherwise be silently ignored.
+    fn only_known_exports(
+        &self,
+        pre: &InstancePre<RequestState>,
+        allowed: &[Hook],
+    ) -> Result<(), String> {
+        let allowed: Vec<String> = allowed.iter().map(|h| interface_name(*h)).collect();
+        let ty = pre.component().component_type();
+        for (name, _) in ty.exports(&self.engine) {
+            if name.starts_with(&format!("{}/", bindings::PACKAGE))
+                && !allowed.iter().any(|a| a == name)
+            {
+                return Err(format!(
+                    "exports `{name}`, which this host does not serve here (it serves {})",
+                    allowed.join(", ")
+                ));
+            }
+        }
+        Ok(())
     }
 
     /// Instantiates once in a throwaway store and resolves every export with
@@ -227,9 +274,19 @@ impl Prepared {
     }
 }
 
-fn compile(engine: &Engine, path: &Path) -> wasmtime::Result<Component> {
-    let bytes = std::fs::read(path)?;
-    Component::new(engine, &bytes)
+impl Runtime {
+    fn compile(&self, path: &Path) -> wasmtime::Result<Component> {
+        let bytes = std::fs::read(path)?;
+        if let Some(component) = self.compiled.lock().expect("cache lock").get(&bytes) {
+            return Ok(component.clone());
+        }
+        let component = Component::new(&self.engine, &bytes)?;
+        self.compiled
+            .lock()
+            .expect("cache lock")
+            .insert(bytes, component.clone());
+        Ok(component)
+    }
 }
 
 /// `Ok(None)` when the component does not export the hook's interface at

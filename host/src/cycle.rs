@@ -38,6 +38,9 @@ type Resp = ResponseResource;
 struct Slot {
     store: Store<RequestState>,
     instance: Instance,
+    /// The request's entry in this store's table, made when the table was
+    /// empty; the request is swapped in for each call and out after it.
+    request: Resource<RequestResource>,
 }
 
 /// One request's run through the pipeline.
@@ -134,7 +137,7 @@ impl<'p> Invocation<'p> {
             Ok(resp) => return resp,
             Err(failure) => failure,
         };
-        let view_label = self.pipeline.views[&matched.view].context.label.clone();
+        let view_label = format!("view `{}`", matched.view);
         self.log_failure(&view_label, Hook::View, &failure);
         let error = failure.to_wit(&view_label, Hook::View);
 
@@ -163,7 +166,7 @@ impl<'p> Invocation<'p> {
             return Ok(None);
         };
         let slot = enter(&mut self.slots[k], &mw.pre, &mw.context).await?;
-        let req = lend(&mut slot.store, &mut self.request);
+        let req = lend(slot, &mut self.request)?;
         let result = match indices.load(&mut slot.store, &slot.instance) {
             Ok(guest) => {
                 guest
@@ -172,7 +175,7 @@ impl<'p> Invocation<'p> {
             }
             Err(e) => Err(e),
         };
-        self.request = reclaim(&mut slot.store, req);
+        self.request = reclaim(slot, req);
         let result = result.and_then(|r| take_optional(&mut slot.store, r));
         settle(&mut self.slots[k], result)
     }
@@ -183,7 +186,7 @@ impl<'p> Invocation<'p> {
             return Ok(None);
         };
         let slot = enter(&mut self.slots[k], &mw.pre, &mw.context).await?;
-        let req = lend(&mut slot.store, &mut self.request);
+        let req = lend(slot, &mut self.request)?;
         let result = match indices.load(&mut slot.store, &slot.instance) {
             Ok(guest) => {
                 guest
@@ -192,7 +195,7 @@ impl<'p> Invocation<'p> {
             }
             Err(e) => Err(e),
         };
-        self.request = reclaim(&mut slot.store, req);
+        self.request = reclaim(slot, req);
         let result = result.and_then(|r| take_optional(&mut slot.store, r));
         settle(&mut self.slots[k], result)
     }
@@ -207,7 +210,7 @@ impl<'p> Invocation<'p> {
             return Ok(None);
         };
         let slot = enter(&mut self.slots[k], &mw.pre, &mw.context).await?;
-        let req = lend(&mut slot.store, &mut self.request);
+        let req = lend(slot, &mut self.request)?;
         let result = match indices.load(&mut slot.store, &slot.instance) {
             Ok(guest) => {
                 guest
@@ -216,7 +219,7 @@ impl<'p> Invocation<'p> {
             }
             Err(e) => Err(e),
         };
-        self.request = reclaim(&mut slot.store, req);
+        self.request = reclaim(slot, req);
         let result = result.and_then(|r| take_optional(&mut slot.store, r));
         settle(&mut self.slots[k], result)
     }
@@ -227,7 +230,7 @@ impl<'p> Invocation<'p> {
             return Ok(resp);
         };
         let slot = enter(&mut self.slots[k], &mw.pre, &mw.context).await?;
-        let req = lend(&mut slot.store, &mut self.request);
+        let req = lend(slot, &mut self.request)?;
         let result = match (
             indices.load(&mut slot.store, &slot.instance),
             slot.store
@@ -243,21 +246,27 @@ impl<'p> Invocation<'p> {
             }
             (Err(e), _) | (_, Err(e)) => Err(e),
         };
-        self.request = reclaim(&mut slot.store, req);
+        self.request = reclaim(slot, req);
         let result = result.and_then(|r| take_one(&mut slot.store, r));
         settle(&mut self.slots[k], result)
     }
 
     async fn call_view(&mut self, name: &str, info: &ViewInfo) -> Result<Resp, Failure> {
-        let view = &self.pipeline.views[name];
+        let Some(view) = self.pipeline.views.get(name) else {
+            // Pipeline::load checks every route's view; this is a host bug.
+            return Err(Failure::Raised(Error {
+                kind: ErrorKind::Internal,
+                message: format!("no view named {name:?}"),
+            }));
+        };
         let mut slot = None;
         let slot = enter(&mut slot, &view.pre, &view.context).await?;
-        let req = lend(&mut slot.store, &mut self.request);
+        let req = lend(slot, &mut self.request)?;
         let result = match view.indices.load(&mut slot.store, &slot.instance) {
             Ok(guest) => guest.call_handle(&mut slot.store, borrow(&req), info).await,
             Err(e) => Err(e),
         };
-        self.request = reclaim(&mut slot.store, req);
+        self.request = reclaim(slot, req);
         let result = result.and_then(|r| take_one(&mut slot.store, r));
         match result {
             Ok(Ok(resp)) => Ok(resp),
@@ -307,11 +316,20 @@ async fn enter<'s>(
 ) -> Result<&'s mut Slot, Failure> {
     if slot.is_none() {
         let mut store = Store::new(pre.engine(), RequestState::new(context.clone()));
+        let request = store
+            .data_mut()
+            .table
+            .push(RequestResource::default())
+            .map_err(|e| Failure::Trap(e.into()))?;
         let instance = pre
             .instantiate_async(&mut store)
             .await
             .map_err(Failure::Trap)?;
-        *slot = Some(Slot { store, instance });
+        *slot = Some(Slot {
+            store,
+            instance,
+            request,
+        });
     }
     Ok(slot.as_mut().expect("slot was just filled"))
 }
@@ -334,32 +352,36 @@ fn settle<T>(
     }
 }
 
-/// The request, moved into `store`'s table for one call.
-struct Lent(Resource<RequestResource>);
+/// The request, lent to a slot's store for one call.
+struct Lent(u32);
 
-fn lend(store: &mut Store<RequestState>, request: &mut RequestResource) -> Lent {
-    let request = std::mem::take(request);
-    Lent(
-        store
-            .data_mut()
-            .table
-            .push(request)
-            .expect("a fresh table has room for the request"),
-    )
+/// Swaps the request into the slot's table entry. The entry was made when
+/// the table was empty and guests can only borrow it, so this cannot fail
+/// for lack of room, and the request is never lost.
+fn lend(slot: &mut Slot, request: &mut RequestResource) -> Result<Lent, Failure> {
+    let entry = slot
+        .store
+        .data_mut()
+        .table
+        .get_mut(&slot.request)
+        .map_err(|e| Failure::Trap(e.into()))?;
+    std::mem::swap(entry, request);
+    Ok(Lent(slot.request.rep()))
 }
 
 fn borrow(lent: &Lent) -> Resource<RequestResource> {
-    Resource::new_borrow(lent.0.rep())
+    Resource::new_borrow(lent.0)
 }
 
-/// Takes the request back. The host owns it and guests can only borrow it,
-/// so it is always still there, trap or not.
-fn reclaim(store: &mut Store<RequestState>, lent: Lent) -> RequestResource {
-    store
-        .data_mut()
-        .table
-        .delete(lent.0)
-        .expect("a guest cannot take ownership of the request")
+/// Swaps the request back out after the call, trap or not.
+fn reclaim(slot: &mut Slot, _lent: Lent) -> RequestResource {
+    match slot.store.data_mut().table.get_mut(&slot.request) {
+        Ok(entry) => std::mem::take(entry),
+        Err(e) => {
+            tracing::error!("request lost from a component's table: {e}");
+            RequestResource::default()
+        }
+    }
 }
 
 /// The response a guest returned, moved out of its store as a host value.

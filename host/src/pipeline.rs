@@ -42,6 +42,14 @@ impl Pipeline {
             views.insert(name.clone(), runtime.load_view(spec).await?);
         }
         let router = config.router.clone();
+        for endpoint in router.endpoints() {
+            if !views.contains_key(&endpoint.view) {
+                return Err(LoadError::UnknownView {
+                    route: endpoint.pattern,
+                    view: endpoint.view,
+                });
+            }
+        }
         Ok(Pipeline {
             middleware,
             views,
@@ -91,20 +99,26 @@ fn request_resource(req: http::Request<Bytes>) -> RequestResource {
     }
 }
 
-/// Framing belongs to the HTTP server, not to guests: a guest's
-/// `content-length` or `transfer-encoding` could desynchronise the
-/// connection, so they are dropped and hyper frames the body itself.
+/// Framing belongs to the HTTP server, not to guests: a guest's framing or
+/// hop-by-hop header (PEP 3333 forbids them to WSGI apps too) could
+/// desynchronise the connection, so they are dropped and hyper frames the
+/// body itself.
 fn into_http(resp: ResponseResource) -> http::Response<Bytes> {
     let mut out = http::Response::new(resp.body);
     *out.status_mut() =
         http::StatusCode::from_u16(resp.status).unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR);
     let mut headers = resp.headers;
-    for framing in [
-        http::header::CONTENT_LENGTH,
-        http::header::TRANSFER_ENCODING,
-        http::header::CONNECTION,
+    for hop_by_hop in [
+        "content-length",
+        "transfer-encoding",
+        "connection",
+        "keep-alive",
+        "proxy-connection",
+        "upgrade",
+        "te",
+        "trailer",
     ] {
-        headers.remove(framing);
+        headers.remove(hop_by_hop);
     }
     *out.headers_mut() = headers;
     out

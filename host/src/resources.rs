@@ -60,10 +60,16 @@ impl ResponseResource {
     }
 }
 
-/// Django's `HttpResponse` refuses statuses outside this range.
+/// Django's `HttpResponse` accepts 100..=599; a 1xx cannot be the final
+/// response of an HTTP/1.1 exchange (101 would even switch protocols), so
+/// Shallot accepts 200..=599 only.
 pub(crate) fn valid_status(status: u16) -> bool {
-    (100..=599).contains(&status)
+    (200..=599).contains(&status)
 }
+
+/// How many header values one response may carry: far above any real
+/// response, and well below what makes `HeaderMap` panic.
+const MAX_RESPONSE_HEADERS: usize = 1000;
 
 /// A header value as Django would show it: UTF-8 when it is, otherwise
 /// ISO-8859-1 (what WSGI hands Django), so no value is ever unreadable.
@@ -112,13 +118,19 @@ impl RequestState {
         resp: Resource<ResponseResource>,
         name: &str,
         value: &str,
-        op: fn(&mut HeaderMap, HeaderName, HeaderValue) -> R,
+        op: fn(&mut HeaderMap, HeaderName, HeaderValue) -> Result<R, http::header::MaxSizeReached>,
     ) -> wasmtime::Result<Result<(), Error>> {
         let (name, value) = match checked_header(name, value) {
             Ok(pair) => pair,
             Err(e) => return Ok(Err(e)),
         };
-        op(&mut self.table.get_mut(&resp)?.headers, name, value);
+        let headers = &mut self.table.get_mut(&resp)?.headers;
+        if headers.len() >= MAX_RESPONSE_HEADERS || op(headers, name, value).is_err() {
+            return Ok(Err(Error {
+                kind: ErrorKind::Internal,
+                message: format!("too many response headers (at most {MAX_RESPONSE_HEADERS})"),
+            }));
+        }
         Ok(Ok(()))
     }
 }
@@ -211,7 +223,7 @@ impl types::HostRequest for RequestState {
 impl types::HostResponse for RequestState {
     fn new(&mut self, status: u16) -> wasmtime::Result<Resource<ResponseResource>> {
         if !valid_status(status) {
-            wasmtime::bail!("invalid HTTP status {status}: a response status must be 100..=599");
+            wasmtime::bail!("invalid HTTP status {status}: a response status must be 200..=599");
         }
         Ok(self.table.push(ResponseResource::new(status))?)
     }
@@ -229,7 +241,7 @@ impl types::HostResponse for RequestState {
             return Ok(Err(Error {
                 kind: ErrorKind::Internal,
                 message: format!(
-                    "invalid HTTP status {status}: a response status must be 100..=599"
+                    "invalid HTTP status {status}: a response status must be 200..=599"
                 ),
             }));
         }
@@ -274,7 +286,7 @@ impl types::HostResponse for RequestState {
         name: String,
         value: String,
     ) -> wasmtime::Result<Result<(), Error>> {
-        self.add_header(resp, &name, &value, HeaderMap::insert)
+        self.add_header(resp, &name, &value, HeaderMap::try_insert)
     }
 
     fn append_header(
@@ -283,7 +295,7 @@ impl types::HostResponse for RequestState {
         name: String,
         value: String,
     ) -> wasmtime::Result<Result<(), Error>> {
-        self.add_header(resp, &name, &value, HeaderMap::append)
+        self.add_header(resp, &name, &value, HeaderMap::try_append)
     }
 
     fn remove_header(

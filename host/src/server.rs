@@ -12,15 +12,17 @@ use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
-use hyper_util::rt::TokioIo;
+use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::TcpListener;
 
 use crate::config::ServerConfig;
 use crate::pipeline::{ClientAddr, Pipeline};
 
-/// hyper will not run with a smaller read buffer.
-const MIN_HEADER_BUFFER: usize = 8192;
+/// How long a client may take to send its request head (slowloris).
+const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long a client may take to send its body once the head arrived.
+const BODY_READ_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Serves `pipeline` on `listener` until `shutdown` resolves, then stops
 /// accepting and lets in-flight requests finish (up to the configured
@@ -32,10 +34,11 @@ pub async fn serve(
     shutdown: impl Future<Output = ()>,
 ) -> std::io::Result<()> {
     let graceful = GracefulShutdown::new();
+    let mut connections = tokio::task::JoinSet::new();
     let max_body = settings.max_body_bytes;
-    let max_headers = settings.max_header_bytes.max(MIN_HEADER_BUFFER);
     tokio::pin!(shutdown);
     loop {
+        while connections.try_join_next().is_some() {}
         let (stream, peer) = tokio::select! {
             accepted = listener.accept() => match accepted {
                 Ok(conn) => conn,
@@ -55,11 +58,13 @@ pub async fn serve(
             async move { Ok::<_, Infallible>(respond(&pipeline, req, peer, max_body).await) }
         });
         let conn = http1::Builder::new()
+            .timer(TokioTimer::new())
+            .header_read_timeout(HEADER_READ_TIMEOUT)
             .keep_alive(true)
-            .max_buf_size(max_headers)
+            .max_header_size(settings.max_header_bytes)
             .serve_connection(TokioIo::new(stream), service);
         let conn = graceful.watch(conn);
-        tokio::spawn(async move {
+        connections.spawn(async move {
             if let Err(e) = conn.await {
                 tracing::debug!(%peer, "connection ended with an error: {e}");
             }
@@ -75,7 +80,9 @@ pub async fn serve(
             "in-flight requests still running after {:?}; closing them",
             settings.shutdown_timeout
         );
+        connections.abort_all();
     }
+    while connections.join_next().await.is_some() {}
     Ok(())
 }
 
@@ -85,6 +92,13 @@ async fn respond(
     peer: SocketAddr,
     max_body: usize,
 ) -> http::Response<Full<Bytes>> {
+    if req.method() == http::Method::CONNECT {
+        // A 2xx to CONNECT would turn the connection into a tunnel.
+        return plain(
+            http::StatusCode::METHOD_NOT_ALLOWED,
+            "CONNECT is not supported",
+        );
+    }
     let (mut parts, body) = req.into_parts();
     let declared = parts
         .headers
@@ -94,19 +108,27 @@ async fn respond(
     if declared.is_some_and(|n| n > max_body as u64) {
         return too_large(max_body);
     }
-    let body = match Limited::new(body, max_body).collect().await {
-        Ok(collected) => collected.to_bytes(),
-        Err(e)
+    let collect = Limited::new(body, max_body).collect();
+    let body = match tokio::time::timeout(BODY_READ_TIMEOUT, collect).await {
+        Err(_) => {
+            return plain(
+                http::StatusCode::REQUEST_TIMEOUT,
+                "Request body not received in time",
+            );
+        }
+        Ok(Ok(collected)) => collected.to_bytes(),
+        Ok(Err(e))
             if e.downcast_ref::<http_body_util::LengthLimitError>()
                 .is_some() =>
         {
             return too_large(max_body);
         }
-        Err(e) => {
+        Ok(Err(e)) => {
             tracing::debug!(%peer, "request body failed: {e}");
             return plain(http::StatusCode::BAD_REQUEST, "Bad Request (400)");
         }
     };
+
     parts.extensions.insert(ClientAddr(peer));
     let resp = pipeline
         .handle(http::Request::from_parts(parts, body))

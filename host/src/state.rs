@@ -8,6 +8,9 @@ use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
 use crate::capability::ComponentContext;
 
+/// Live resources (the request, responses) one component may hold at once.
+const MAX_RESOURCES: usize = 10_000;
+
 /// Store data for one component in one request.
 pub(crate) struct RequestState {
     pub(crate) table: ResourceTable,
@@ -19,8 +22,12 @@ pub(crate) struct RequestState {
 
 impl RequestState {
     pub(crate) fn new(component: Arc<ComponentContext>) -> Self {
+        let mut table = ResourceTable::new();
+        // Every entry is host memory a guest does not pay for: a guest that
+        // creates responses in a loop gets an error, not the host's RAM.
+        table.set_max_capacity(MAX_RESOURCES);
         RequestState {
-            table: ResourceTable::new(),
+            table,
             wasi: deny_all_wasi(),
             current: component,
         }

@@ -6,7 +6,10 @@
 //! - `respond:NNN`: a `text/plain` response with status NNN;
 //! - `fail:KIND:MESSAGE`: returns an error (`KIND` as in WIT, e.g.
 //!   `permission-denied`);
-//! - `trap`: panics.
+//! - `trap`: panics;
+//! - response hook only: `header:NAME:VALUE` sets a header, `status:NNN`
+//!   sets the status, `new:NNN` builds a new response with that status,
+//!   `headers:N` adds N distinct headers (each passes on any error).
 //!
 //! Each passing response hook also appends `NAME=N` to `X-Instance-Calls`,
 //! N being how many hooks this instance has run: proof that the hooks of
@@ -29,6 +32,10 @@ enum Action {
     Respond(u16),
     Fail(Error),
     Trap,
+    Header(String, String),
+    Status(u16),
+    New(u16),
+    Headers(u32),
 }
 
 fn action(hook: &str) -> Action {
@@ -43,6 +50,12 @@ fn action(hook: &str) -> Action {
             Action::Fail(Error::new(kind_of(kind), message.unwrap_or("")))
         }
         (Some("trap"), None, None) => Action::Trap,
+        (Some("header"), Some(name), Some(value)) => {
+            Action::Header(name.to_owned(), value.to_owned())
+        }
+        (Some("status"), Some(status), None) => Action::Status(status.parse().expect("status:NNN")),
+        (Some("new"), Some(status), None) => Action::New(status.parse().expect("new:NNN")),
+        (Some("headers"), Some(n), None) => Action::Headers(n.parse().expect("headers:N")),
         _ => Action::Pass,
     }
 }
@@ -65,6 +78,7 @@ fn early(hook: &str) -> Result<Option<Response>, Error> {
         Action::Respond(status) => Ok(Some(respond(status, hook))),
         Action::Fail(e) => Err(e),
         Action::Trap => panic!("probe {} told to trap in {hook}", name()),
+        _ => panic!("probe {}: {hook} takes pass, respond, fail or trap", name()),
     }
 }
 
@@ -105,6 +119,21 @@ impl Middleware for Probe {
             Action::Respond(status) => Ok(respond(status, "process-response")),
             Action::Fail(e) => Err(e),
             Action::Trap => panic!("probe {} told to trap in process-response", name()),
+            Action::Header(header, value) => {
+                resp.set_header(&header, &value)?;
+                Ok(resp)
+            }
+            Action::Status(status) => {
+                resp.set_status(status)?;
+                Ok(resp)
+            }
+            Action::New(status) => Ok(Response::new(status)),
+            Action::Headers(n) => {
+                for i in 0..n {
+                    resp.set_header(&format!("x-many-{i}"), "1")?;
+                }
+                Ok(resp)
+            }
         }
     }
 }

@@ -120,3 +120,44 @@ async fn hooks_are_detected_from_exports() {
          probe             yes              yes           yes                yes\n"
     );
 }
+
+#[tokio::test]
+async fn an_export_foreign_to_the_role_is_refused_not_ignored() {
+    let err =
+        load_err("[[middleware]]\nname = \"both\"\ncomponent = \"{hostile-extra-export}\"\n").await;
+    assert!(
+        err.ends_with(
+            "exports `shallot:http/view@0.1.0`, which this host does not serve here (it serves \
+             shallot:http/process-request@0.1.0, shallot:http/process-view@0.1.0, \
+             shallot:http/process-exception@0.1.0, shallot:http/process-response@0.1.0)"
+        ),
+        "{err}"
+    );
+    let err = load_err("[views.both]\ncomponent = \"{hostile-extra-export}\"\n").await;
+    assert!(
+        err.ends_with(
+            "exports `shallot:http/process-response@0.1.0`, which this host does not serve here \
+             (it serves shallot:http/view@0.1.0)"
+        ),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn a_route_to_an_undefined_view_is_refused_by_the_library_too() {
+    // Config::parse refuses this with a line number; a Config built in code
+    // reaches Pipeline::load, which must refuse it as well.
+    let mut config = Config::parse(
+        "test.toml",
+        &with_guests(
+            "[views.v]\ncomponent = \"{probe-view}\"\n[[routes]]\npath = \"x\"\nview = \"v\"\n",
+        ),
+    )
+    .unwrap();
+    config.views.clear();
+    let err = Pipeline::load_with(runtime(), &config).await.err().unwrap();
+    assert_eq!(
+        err.to_string(),
+        "route 'x' names view `v`, which is not defined"
+    );
+}

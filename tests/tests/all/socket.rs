@@ -31,6 +31,13 @@ view = "v"
 [[routes]]
 path = "slow"
 view = "slow"
+
+[views.hello]
+component = "{hello}"
+
+[[routes]]
+path = "hello"
+view = "hello"
 "#;
 
 struct Server {
@@ -177,4 +184,33 @@ async fn graceful_shutdown_finishes_in_flight_requests_and_stops_accepting() {
         TcpStream::connect(server.addr).await.is_err(),
         "no longer accepting"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn head_gets_the_views_405_without_a_body_and_connect_is_refused() {
+    let server = start(ServerConfig::default()).await;
+    let mut stream = TcpStream::connect(server.addr).await.unwrap();
+    stream
+        .write_all(b"HEAD /hello HTTP/1.1\r\nHost: test\r\n\r\n")
+        .await
+        .unwrap();
+    let (status, head, body) = read_response(&mut stream).await;
+    assert_eq!((status, body.as_str()), (405, ""));
+    assert!(
+        head.to_ascii_lowercase().contains("allow: get\r\n"),
+        "{head}"
+    );
+    // The connection is still usable: nothing stray was written after the head.
+    stream
+        .write_all(b"GET /hello HTTP/1.1\r\nHost: test\r\n\r\n")
+        .await
+        .unwrap();
+    assert_eq!(read_response(&mut stream).await.2, "hello world");
+
+    let mut stream = TcpStream::connect(server.addr).await.unwrap();
+    stream
+        .write_all(b"CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n")
+        .await
+        .unwrap();
+    assert_eq!(read_response(&mut stream).await.0, 405);
 }
