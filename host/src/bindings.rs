@@ -9,11 +9,15 @@ mod generated {
     wasmtime::component::bindgen!({
         path: "../wit",
         world: "middleware",
-        imports: { default: trappable },
+        imports: {
+            "shallot:http/outbound-http.send": async | trappable,
+            default: trappable,
+        },
         exports: { default: async },
         with: {
             "shallot:http/types.request": crate::resources::RequestResource,
             "shallot:http/types.response": crate::resources::ResponseResource,
+            "shallot:http/key-value.store": crate::capability::kv::KvStoreHandle,
         },
     });
 }
@@ -33,8 +37,14 @@ mod generated_view {
 pub(crate) use generated::exports::shallot::http::{
     process_exception, process_request, process_response, process_view,
 };
-pub(crate) use generated::shallot::http::{config, log, types};
+pub(crate) use generated::shallot::http::{config, key_value, log, outbound_http, types};
 pub(crate) use generated_view::exports::shallot::http::view;
+
+/// Capabilities that need a grant: (interface, the config field granting it).
+pub(crate) const GRANTED_INTERFACES: [(&str, &str); 2] = [
+    ("key-value", "key_value_stores"),
+    ("outbound-http", "allowed_outbound_hosts"),
+];
 
 /// The hook interfaces' names as components export them, for load-time
 /// detection and error messages.
@@ -49,5 +59,7 @@ pub(crate) fn add_to_linker(
     types::add_to_linker::<_, Data>(linker, |s| s)?;
     log::add_to_linker::<_, Data>(linker, |s| s)?;
     config::add_to_linker::<_, Data>(linker, |s| s)?;
+    key_value::add_to_linker::<_, Data>(linker, |s| s)?;
+    outbound_http::add_to_linker::<_, Data>(linker, |s| s)?;
     Ok(())
 }

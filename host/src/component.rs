@@ -16,7 +16,7 @@ use wasmtime::{Engine, Store};
 use crate::bindings::{
     self, process_exception, process_request, process_response, process_view, view,
 };
-use crate::capability::ComponentContext;
+use crate::capability::{ComponentContext, Services};
 use crate::config::ComponentSpec;
 use crate::error::Hook;
 use crate::state::RequestState;
@@ -74,6 +74,40 @@ pub enum LoadError {
     Engine(String),
 }
 
+/// Engine-wide settings: what cannot differ between components.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EngineOptions {
+    /// Count instructions (needed for any `fuel` limit, and for reporting
+    /// what each component spent). Costs some speed, so off unless asked.
+    pub fuel: bool,
+    /// The Wasm stack limit.
+    pub max_stack_bytes: usize,
+}
+
+impl Default for EngineOptions {
+    fn default() -> Self {
+        EngineOptions {
+            fuel: false,
+            max_stack_bytes: crate::limits::GlobalLimits::default().max_stack_bytes,
+        }
+    }
+}
+
+impl EngineOptions {
+    /// What `config` needs: fuel when any component has a fuel budget.
+    pub fn for_config(config: &crate::Config) -> Self {
+        let fuel = config
+            .middleware
+            .iter()
+            .chain(config.views.values())
+            .any(|c| c.limits.fuel.is_some());
+        EngineOptions {
+            fuel,
+            max_stack_bytes: config.limits.max_stack_bytes,
+        }
+    }
+}
+
 /// The engine and the linker every component is linked with.
 #[derive(Clone)]
 pub struct Runtime {
@@ -82,27 +116,50 @@ pub struct Runtime {
     /// Compiled components by content, so loading the same file twice (a
     /// reload, a test suite) compiles it once.
     compiled: Arc<Mutex<HashMap<Vec<u8>, Component>>>,
+    options: EngineOptions,
 }
 
 impl Runtime {
-    /// An engine for async calls with the `shallot:http` and WASI imports.
-    pub fn new() -> Result<Runtime, LoadError> {
-        let engine =
-            Engine::new(&wasmtime::Config::new()).map_err(|e| LoadError::Engine(e.to_string()))?;
+    /// An engine for async calls with the `shallot:http` and WASI imports,
+    /// epoch interruption (CPU deadlines) and, if asked, fuel.
+    pub fn new(options: EngineOptions) -> Result<Runtime, LoadError> {
+        let engine_err = |e: wasmtime::Error| LoadError::Engine(e.to_string());
+        let mut config = wasmtime::Config::new();
+        config
+            .epoch_interruption(true)
+            .consume_fuel(options.fuel)
+            .max_wasm_stack(options.max_stack_bytes);
+        let engine = Engine::new(&config).map_err(engine_err)?;
+        crate::limits::start_ticker(&engine);
         let mut linker = Linker::new(&engine);
-        bindings::add_to_linker(&mut linker).map_err(|e| LoadError::Engine(e.to_string()))?;
-        wasmtime_wasi::p2::add_to_linker_async(&mut linker)
-            .map_err(|e| LoadError::Engine(e.to_string()))?;
+        bindings::add_to_linker(&mut linker).map_err(engine_err)?;
+        wasmtime_wasi::p2::add_to_linker_async(&mut linker).map_err(engine_err)?;
         Ok(Runtime {
             engine,
             linker: Arc::new(linker),
             compiled: Arc::default(),
+            options,
         })
     }
 
+    /// The engine-wide settings this runtime was built with.
+    pub fn options(&self) -> &EngineOptions {
+        &self.options
+    }
+
     /// Compiles and links one component file.
-    async fn prepare(&self, spec: &ComponentSpec, label: &str) -> Result<Prepared, LoadError> {
+    async fn prepare(
+        &self,
+        spec: &ComponentSpec,
+        label: &str,
+        services: &Services,
+    ) -> Result<Prepared, LoadError> {
         let path = spec.component.display().to_string();
+        if spec.limits.fuel.is_some() && !self.options.fuel {
+            return Err(LoadError::Engine(format!(
+                "{label} has a fuel limit but this runtime counts no fuel (EngineOptions::fuel)"
+            )));
+        }
         let component = self
             .compile(&spec.component)
             .map_err(|e| LoadError::Compile {
@@ -120,17 +177,28 @@ impl Runtime {
                 path: path.clone(),
                 reason: format!("{e:#}"),
             })?;
-        let context = Arc::new(ComponentContext::new(label.to_owned(), spec.config.clone()));
+        deny_ungranted(&component, &self.engine, spec).map_err(|reason| LoadError::Link {
+            location: spec.location.clone(),
+            label: label.to_owned(),
+            path: path.clone(),
+            reason,
+        })?;
+        let context = Arc::new(ComponentContext::new(
+            label.to_owned(),
+            spec,
+            services.clone(),
+        ));
         Ok(Prepared { pre, context, path })
     }
 
     /// Loads a middleware and finds its hooks.
-    pub async fn load_middleware(
+    pub(crate) async fn load_middleware(
         &self,
         spec: &ComponentSpec,
+        services: &Services,
     ) -> Result<MiddlewareComponent, LoadError> {
         let label = format!("middleware `{}`", spec.name);
-        let p = self.prepare(spec, &label).await?;
+        let p = self.prepare(spec, &label, services).await?;
         let exports_err = |reason: String| p.refuse(spec, &label, reason);
         let hooks = Hooks {
             request: find_hook(
@@ -185,9 +253,13 @@ impl Runtime {
     }
 
     /// Loads a view component.
-    pub async fn load_view(&self, spec: &ComponentSpec) -> Result<ViewComponent, LoadError> {
+    pub(crate) async fn load_view(
+        &self,
+        spec: &ComponentSpec,
+        services: &Services,
+    ) -> Result<ViewComponent, LoadError> {
         let label = format!("view `{}`", spec.name);
-        let p = self.prepare(spec, &label).await?;
+        let p = self.prepare(spec, &label, services).await?;
         let exports_err = |reason: String| p.refuse(spec, &label, reason);
         let indices = find_hook(&p.pre, Hook::View, view::GuestIndices::new)
             .map_err(&exports_err)?
@@ -247,7 +319,7 @@ impl Runtime {
             &wasmtime::component::Instance,
         ) -> wasmtime::Result<()>,
     ) -> Result<(), String> {
-        let mut store = Store::new(&self.engine, RequestState::new(context.clone()));
+        let mut store = crate::cycle::new_store(pre.engine(), context.clone());
         let instance = pre
             .instantiate_async(&mut store)
             .await
@@ -287,6 +359,31 @@ impl Runtime {
             .insert(bytes, component.clone());
         Ok(component)
     }
+}
+
+/// Link-time denial: a component importing a capability its config does
+/// not grant is refused, naming the import and the missing grant.
+fn deny_ungranted(
+    component: &Component,
+    engine: &Engine,
+    spec: &ComponentSpec,
+) -> Result<(), String> {
+    let ty = component.component_type();
+    for (name, _) in ty.imports(engine) {
+        for (iface, field) in bindings::GRANTED_INTERFACES {
+            let full = format!("{}/{iface}@{}", bindings::PACKAGE, bindings::VERSION);
+            let granted = match field {
+                "key_value_stores" => !spec.grants.key_value_stores.is_empty(),
+                _ => !spec.grants.allowed_outbound_hosts.is_empty(),
+            };
+            if name == full && !granted {
+                return Err(format!(
+                    "imports `{name}`, but its config grants no {field} (add `{field} = [...]` to grant it)"
+                ));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// `Ok(None)` when the component does not export the hook's interface at

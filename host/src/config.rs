@@ -14,6 +14,7 @@ use std::time::Duration;
 use serde::Deserialize;
 use toml::Spanned;
 
+use crate::limits::{GlobalLimits, Limits};
 use crate::router::{Pattern, RouteDef, Router, Target};
 
 mod error;
@@ -39,6 +40,11 @@ pub struct Config {
     pub routes: Vec<RouteDef>,
     /// The compiled URL resolver for `routes`.
     pub router: Router,
+    /// `[limits]`: server-wide limits (the per-component defaults are folded
+    /// into each [`ComponentSpec`]).
+    pub limits: GlobalLimits,
+    /// `[key_value] path`: the database file behind `key_value_stores`.
+    pub key_value_path: PathBuf,
 }
 
 /// `[server]`: how the HTTP server listens and what it accepts.
@@ -77,6 +83,25 @@ pub struct ComponentSpec {
     pub config: Vec<(String, String)>,
     /// `file:line` of the entry, for load errors.
     pub location: String,
+    /// `[limits]` overridden by the entry's own `limits`.
+    pub limits: Limits,
+    /// What the component may use beyond computing; nothing by default.
+    pub grants: Grants,
+}
+
+/// Capabilities granted to one component. Everything is denied unless
+/// listed here.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Grants {
+    /// `env = ["API_KEY"]`: host environment variables the component sees.
+    pub env: Vec<String>,
+    /// `dirs = { "/static" = "assets" }`: read-only directories, guest path
+    /// to host directory (resolved against the config file).
+    pub dirs: Vec<(String, PathBuf)>,
+    /// `allowed_outbound_hosts = ["https://api.example.com"]`.
+    pub allowed_outbound_hosts: Vec<String>,
+    /// `key_value_stores = ["sessions"]`: the named stores it may open.
+    pub key_value_stores: Vec<String>,
 }
 
 // ===== raw schema =====
@@ -87,9 +112,13 @@ struct RawConfig {
     #[serde(default)]
     server: RawServer,
     #[serde(default)]
+    limits: RawLimits,
+    #[serde(default)]
+    key_value: RawKeyValue,
+    #[serde(default)]
     middleware: Vec<Spanned<RawComponent>>,
     #[serde(default)]
-    views: BTreeMap<Spanned<String>, Spanned<RawView>>,
+    views: BTreeMap<Spanned<String>, Spanned<RawComponent>>,
     #[serde(default)]
     routes: Vec<Spanned<RawRoute>>,
 }
@@ -103,21 +132,48 @@ struct RawServer {
     shutdown_timeout_secs: Option<u64>,
 }
 
+/// A `[[middleware]]` entry or a `[views.NAME]` table.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawComponent {
-    name: Spanned<String>,
+    /// Middleware only; a view is named by its table key.
+    name: Option<Spanned<String>>,
     component: Spanned<String>,
     #[serde(default)]
     config: BTreeMap<String, Spanned<toml::Value>>,
+    #[serde(default)]
+    limits: Option<Spanned<RawLimits>>,
+    #[serde(default)]
+    env: Vec<Spanned<String>>,
+    #[serde(default)]
+    dirs: BTreeMap<String, Spanned<String>>,
+    #[serde(default)]
+    allowed_outbound_hosts: Vec<Spanned<String>>,
+    #[serde(default)]
+    key_value_stores: Vec<Spanned<String>>,
 }
 
-#[derive(Deserialize)]
+/// `[limits]`, and a component's own `limits` (the server-wide fields only
+/// in `[limits]`).
+#[derive(Deserialize, Default, Clone)]
 #[serde(deny_unknown_fields)]
-struct RawView {
-    component: Spanned<String>,
-    #[serde(default)]
-    config: BTreeMap<String, Spanned<toml::Value>>,
+struct RawLimits {
+    memory_mib: Option<usize>,
+    cpu_ms: Option<u64>,
+    fuel: Option<u64>,
+    instances: Option<usize>,
+    tables: Option<usize>,
+    table_elements: Option<usize>,
+    memories: Option<usize>,
+    output_kib: Option<usize>,
+    max_stack_kib: Option<Spanned<usize>>,
+    request_timeout_ms: Option<Spanned<u64>>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawKeyValue {
+    path: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -153,36 +209,29 @@ impl Config {
         let base = path.parent().unwrap_or(Path::new("."));
         let server = server(&src, raw.server)?;
 
-        let mut middleware = Vec::with_capacity(raw.middleware.len());
+        let (defaults, limits) = limits(&src, raw.limits)?;
+
+        let mut middleware: Vec<ComponentSpec> = Vec::with_capacity(raw.middleware.len());
         for (i, mw) in raw.middleware.into_iter().enumerate() {
             let field = format!("middleware[{i}]");
             let span = mw.span();
-            let mw = mw.into_inner();
-            check_name(&src, &format!("{field}.name"), &mw.name)?;
-            if let Some(prev) = middleware
-                .iter()
-                .position(|m: &ComponentSpec| m.name == *mw.name.get_ref())
-            {
+            let mut mw = mw.into_inner();
+            let Some(name) = mw.name.take() else {
+                return Err(src.error(span, &field, "a middleware needs a `name`".to_owned()));
+            };
+            check_name(&src, &format!("{field}.name"), &name)?;
+            if let Some(prev) = middleware.iter().position(|m| m.name == *name.get_ref()) {
                 return Err(src.error(
-                    mw.name.span(),
+                    name.span(),
                     &format!("{field}.name"),
                     format!(
                         "duplicate middleware name {:?} (also middleware[{prev}])",
-                        mw.name.get_ref()
+                        name.get_ref()
                     ),
                 ));
             }
-            middleware.push(ComponentSpec {
-                name: mw.name.into_inner(),
-                component: component_path(
-                    &src,
-                    base,
-                    &format!("{field}.component"),
-                    &mw.component,
-                )?,
-                config: config_values(&src, &format!("{field}.config"), mw.config)?,
-                location: src.location(span),
-            });
+            let spec = component_spec(&src, base, &field, name.into_inner(), span, mw, &defaults)?;
+            middleware.push(spec);
         }
 
         let mut views = BTreeMap::new();
@@ -191,17 +240,22 @@ impl Config {
             check_name(&src, &field, &name)?;
             let span = view.span();
             let view = view.into_inner();
-            let spec = ComponentSpec {
-                name: name.get_ref().clone(),
-                component: component_path(
-                    &src,
-                    base,
-                    &format!("{field}.component"),
-                    &view.component,
-                )?,
-                config: config_values(&src, &format!("{field}.config"), view.config)?,
-                location: src.location(span),
-            };
+            if let Some(n) = &view.name {
+                return Err(src.error(
+                    n.span(),
+                    &format!("{field}.name"),
+                    "a view is named by its table key; remove `name`".to_owned(),
+                ));
+            }
+            let spec = component_spec(
+                &src,
+                base,
+                &field,
+                name.get_ref().clone(),
+                span,
+                view,
+                &defaults,
+            )?;
             views.insert(name.into_inner(), spec);
         }
 
@@ -224,7 +278,113 @@ impl Config {
             views,
             routes,
             router,
+            limits,
+            key_value_path: base.join(raw.key_value.path.as_deref().unwrap_or(DEFAULT_KV_PATH)),
         })
+    }
+}
+
+/// Where key-value data lives unless `[key_value] path` says otherwise.
+const DEFAULT_KV_PATH: &str = ".shallot/kv.redb";
+
+fn component_spec(
+    src: &Source<'_>,
+    base: &Path,
+    field: &str,
+    name: String,
+    span: Span,
+    raw: RawComponent,
+    defaults: &Limits,
+) -> Result<ComponentSpec, ConfigError> {
+    let limits = match raw.limits {
+        None => defaults.clone(),
+        Some(own) => {
+            let own_span = own.span();
+            let own = own.into_inner();
+            if own.max_stack_kib.is_some() || own.request_timeout_ms.is_some() {
+                return Err(src.error(
+                    own_span,
+                    &format!("{field}.limits"),
+                    "max_stack_kib and request_timeout_ms apply to the whole server: set them in [limits]".to_owned(),
+                ));
+            }
+            overlay(defaults, &own)
+        }
+    };
+    let mut grants = Grants::default();
+    for var in raw.env {
+        grants.env.push(var.into_inner());
+    }
+    for (guest, host) in raw.dirs {
+        let dir = base.join(host.get_ref());
+        if !guest.starts_with('/') {
+            return Err(src.error(
+                host.span(),
+                &format!("{field}.dirs"),
+                format!("guest path {guest:?} must be absolute, like \"/static\""),
+            ));
+        }
+        if !dir.is_dir() {
+            return Err(src.error(
+                host.span(),
+                &format!("{field}.dirs.{guest}"),
+                format!("directory not found: {}", dir.display()),
+            ));
+        }
+        grants.dirs.push((guest, dir));
+    }
+    for (i, pattern) in raw.allowed_outbound_hosts.into_iter().enumerate() {
+        crate::capability::check_host_pattern(pattern.get_ref()).map_err(|reason| {
+            src.error(
+                pattern.span(),
+                &format!("{field}.allowed_outbound_hosts[{i}]"),
+                reason,
+            )
+        })?;
+        grants.allowed_outbound_hosts.push(pattern.into_inner());
+    }
+    for store in raw.key_value_stores {
+        grants.key_value_stores.push(store.into_inner());
+    }
+    Ok(ComponentSpec {
+        name,
+        component: component_path(src, base, &format!("{field}.component"), &raw.component)?,
+        config: config_values(src, &format!("{field}.config"), raw.config)?,
+        location: src.location(span),
+        limits,
+        grants,
+    })
+}
+
+/// `[limits]`: the per-component defaults and the server-wide limits.
+fn limits(src: &Source<'_>, raw: RawLimits) -> Result<(Limits, GlobalLimits), ConfigError> {
+    let mut global = GlobalLimits::default();
+    if let Some(kib) = &raw.max_stack_kib {
+        if *kib.get_ref() < 64 {
+            return Err(src.error(
+                kib.span(),
+                "limits.max_stack_kib",
+                "must be at least 64".to_owned(),
+            ));
+        }
+        global.max_stack_bytes = kib.get_ref() << 10;
+    }
+    if let Some(ms) = &raw.request_timeout_ms {
+        global.request_timeout = Duration::from_millis(*ms.get_ref());
+    }
+    Ok((overlay(&Limits::default(), &raw), global))
+}
+
+fn overlay(base: &Limits, raw: &RawLimits) -> Limits {
+    Limits {
+        memory_bytes: raw.memory_mib.map_or(base.memory_bytes, |m| m << 20),
+        cpu_time: raw.cpu_ms.map_or(base.cpu_time, Duration::from_millis),
+        fuel: raw.fuel.or(base.fuel),
+        instances: raw.instances.unwrap_or(base.instances),
+        tables: raw.tables.unwrap_or(base.tables),
+        table_elements: raw.table_elements.unwrap_or(base.table_elements),
+        memories: raw.memories.unwrap_or(base.memories),
+        output_bytes: raw.output_kib.map_or(base.output_bytes, |k| k << 10),
     }
 }
 

@@ -41,6 +41,8 @@ struct Slot {
     /// The request's entry in this store's table, made when the table was
     /// empty; the request is swapped in for each call and out after it.
     request: Resource<RequestResource>,
+    /// Instructions spent in this request (when the engine counts fuel).
+    fuel_used: u64,
 }
 
 /// One request's run through the pipeline.
@@ -50,6 +52,8 @@ pub(crate) struct Invocation<'p> {
     /// One slot per middleware; `None` until a hook of it runs, and again
     /// after it trapped, so a later hook gets a fresh instance.
     slots: Vec<Option<Slot>>,
+    /// The view's slot, kept to the end for its accounting.
+    view_slot: Option<Slot>,
 }
 
 impl<'p> Invocation<'p> {
@@ -61,12 +65,35 @@ impl<'p> Invocation<'p> {
             pipeline,
             request,
             slots,
+            view_slot: None,
         }
     }
 
     /// Runs the whole cycle and returns the final response.
     pub(crate) async fn run(mut self) -> ResponseResource {
-        self.middleware_chain().await
+        let resp = self.middleware_chain().await;
+        self.report_fuel();
+        resp
+    }
+
+    /// What each component spent, when the engine counts instructions.
+    fn report_fuel(&self) {
+        for slot in self
+            .slots
+            .iter()
+            .chain(std::iter::once(&self.view_slot))
+            .flatten()
+        {
+            if slot.store.get_fuel().is_ok() {
+                let component = &*slot.store.data().current.label;
+                tracing::debug!(
+                    component,
+                    fuel = slot.fuel_used,
+                    path = self.request.path,
+                    "instructions spent"
+                );
+            }
+        }
     }
 
     /// `process_request` top to bottom, the core, `process_response` bottom
@@ -259,8 +286,7 @@ impl<'p> Invocation<'p> {
                 message: format!("no view named {name:?}"),
             }));
         };
-        let mut slot = None;
-        let slot = enter(&mut slot, &view.pre, &view.context).await?;
+        let slot = enter(&mut self.view_slot, &view.pre, &view.context).await?;
         let req = lend(slot, &mut self.request)?;
         let result = match view.indices.load(&mut slot.store, &slot.instance) {
             Ok(guest) => guest.call_handle(&mut slot.store, borrow(&req), info).await,
@@ -268,11 +294,7 @@ impl<'p> Invocation<'p> {
         };
         self.request = reclaim(slot, req);
         let result = result.and_then(|r| take_one(&mut slot.store, r));
-        match result {
-            Ok(Ok(resp)) => Ok(resp),
-            Ok(Err(error)) => Err(Failure::Raised(error)),
-            Err(trap) => Err(Failure::Trap(trap)),
-        }
+        settle(&mut self.view_slot, result)
     }
 
     // ===== helpers =====
@@ -303,7 +325,52 @@ impl<'p> Invocation<'p> {
                     trap_reason(trap)
                 )
             }
+            Failure::Limit(hit, trap) => {
+                tracing::error!(
+                    component = label,
+                    hook = hook.name(),
+                    limit = %hit,
+                    path,
+                    "hit its {hit}: {}",
+                    trap_reason(trap)
+                )
+            }
         }
+    }
+}
+
+/// A store for one component in one request, with its limits in force:
+/// the resource limiter, the CPU deadline checked at every epoch tick (where
+/// a running guest also yields, so a spinning one never starves the other
+/// requests), and fuel when the engine counts it.
+pub(crate) fn new_store(
+    engine: &wasmtime::Engine,
+    context: Arc<ComponentContext>,
+) -> Store<RequestState> {
+    let mut store = Store::new(engine, RequestState::new(context));
+    store.limiter(|state| &mut state.limiter);
+    store.epoch_deadline_callback(|mut ctx| {
+        let state = ctx.data_mut();
+        state.ticks += 1;
+        if state.ticks > state.tick_budget {
+            Ok(wasmtime::UpdateDeadline::Interrupt)
+        } else {
+            Ok(wasmtime::UpdateDeadline::Yield(1))
+        }
+    });
+    store.set_epoch_deadline(1);
+    // Instantiation runs guest code too (start functions): it gets a
+    // budget like any call. Errs only when the engine counts no fuel.
+    let budget = store.data().current.limits.fuel.unwrap_or(u64::MAX);
+    let _ = store.set_fuel(budget);
+    store
+}
+
+/// A trap, told apart: a limit we enforced, or any other trap.
+fn classify(store: &Store<RequestState>, trap: wasmtime::Error) -> Failure {
+    match crate::limits::classify(&trap, &store.data().limiter) {
+        Some(hit) => Failure::Limit(hit, trap),
+        None => Failure::Trap(trap),
     }
 }
 
@@ -315,20 +382,22 @@ async fn enter<'s>(
     context: &Arc<ComponentContext>,
 ) -> Result<&'s mut Slot, Failure> {
     if slot.is_none() {
-        let mut store = Store::new(pre.engine(), RequestState::new(context.clone()));
+        let mut store = new_store(pre.engine(), context.clone());
         let request = store
             .data_mut()
             .table
             .push(RequestResource::default())
             .map_err(|e| Failure::Trap(e.into()))?;
-        let instance = pre
-            .instantiate_async(&mut store)
-            .await
-            .map_err(Failure::Trap)?;
+        store.data_mut().begin_call();
+        let instance = match pre.instantiate_async(&mut store).await {
+            Ok(instance) => instance,
+            Err(trap) => return Err(classify(&store, trap)),
+        };
         *slot = Some(Slot {
             store,
             instance,
             request,
+            fuel_used: 0,
         });
     }
     Ok(slot.as_mut().expect("slot was just filled"))
@@ -346,8 +415,12 @@ fn settle<T>(
         Ok(Ok(value)) => Ok(value),
         Ok(Err(error)) => Err(Failure::Raised(error)),
         Err(trap) => {
+            let failure = match slot {
+                Some(s) => classify(&s.store, trap),
+                None => Failure::Trap(trap),
+            };
             *slot = None;
-            Err(Failure::Trap(trap))
+            Err(failure)
         }
     }
 }
@@ -359,6 +432,10 @@ struct Lent(u32);
 /// the table was empty and guests can only borrow it, so this cannot fail
 /// for lack of room, and the request is never lost.
 fn lend(slot: &mut Slot, request: &mut RequestResource) -> Result<Lent, Failure> {
+    slot.store.data_mut().begin_call();
+    slot.store.set_epoch_deadline(1);
+    // Errs only when the engine counts no fuel: then there is nothing to set.
+    let _ = slot.store.set_fuel(fuel_budget(slot));
     let entry = slot
         .store
         .data_mut()
@@ -373,8 +450,16 @@ fn borrow(lent: &Lent) -> Resource<RequestResource> {
     Resource::new_borrow(lent.0)
 }
 
+/// A call's fuel: its budget, or everything when only counting.
+fn fuel_budget(slot: &Slot) -> u64 {
+    slot.store.data().current.limits.fuel.unwrap_or(u64::MAX)
+}
+
 /// Swaps the request back out after the call, trap or not.
 fn reclaim(slot: &mut Slot, _lent: Lent) -> RequestResource {
+    if let Ok(left) = slot.store.get_fuel() {
+        slot.fuel_used += fuel_budget(slot) - left;
+    }
     match slot.store.data_mut().table.get_mut(&slot.request) {
         Ok(entry) => std::mem::take(entry),
         Err(e) => {

@@ -10,6 +10,7 @@ use std::fmt;
 use bytes::Bytes;
 
 use crate::bindings::types::{Error, ErrorKind};
+use crate::limits::LimitHit;
 use crate::resources::ResponseResource;
 
 /// Which hook of which component failed, for logs and messages.
@@ -53,6 +54,8 @@ pub(crate) enum Failure {
     Raised(Error),
     /// The guest trapped, or the host could not enter it.
     Trap(wasmtime::Error),
+    /// The guest hit one of its limits (a trap we caused on purpose).
+    Limit(LimitHit, wasmtime::Error),
 }
 
 impl Failure {
@@ -65,6 +68,10 @@ impl Failure {
                 kind: ErrorKind::Trap,
                 message: format!("{label} trapped in {hook}: {}", trap_reason(trap)),
             },
+            Failure::Limit(hit, trap) => Error {
+                kind: self.kind(),
+                message: format!("{label} hit its {hit} in {hook}: {}", trap_reason(trap)),
+            },
         }
     }
 
@@ -72,8 +79,22 @@ impl Failure {
         match self {
             Failure::Raised(e) => e.kind,
             Failure::Trap(_) => ErrorKind::Trap,
+            Failure::Limit(LimitHit::Memory | LimitHit::Tables, _) => ErrorKind::MemoryLimit,
+            Failure::Limit(LimitHit::CpuTime, _) => ErrorKind::CpuLimit,
+            Failure::Limit(LimitHit::Fuel, _) => ErrorKind::FuelLimit,
+            Failure::Limit(LimitHit::Stack, _) => ErrorKind::StackLimit,
         }
     }
+}
+
+/// Django's page for a request that ran past its whole-request deadline
+/// (Django has none; this is `ERROR_PAGE_TEMPLATE` with 504's title).
+pub(crate) fn timeout_response() -> ResponseResource {
+    ResponseResource::with_body(
+        504,
+        "text/html; charset=utf-8",
+        Bytes::from(error_page("Gateway Timeout (504)", "")),
+    )
 }
 
 /// The innermost cause of a trap (`wasm trap: wasm `unreachable` instruction
@@ -91,7 +112,12 @@ pub(crate) fn status_for(kind: ErrorKind) -> u16 {
         ErrorKind::NotFound => 404,
         ErrorKind::PermissionDenied => 403,
         ErrorKind::BadRequest | ErrorKind::SuspiciousOperation => 400,
-        ErrorKind::Internal | ErrorKind::Trap => 500,
+        ErrorKind::Internal
+        | ErrorKind::Trap
+        | ErrorKind::MemoryLimit
+        | ErrorKind::CpuLimit
+        | ErrorKind::FuelLimit
+        | ErrorKind::StackLimit => 500,
     }
 }
 
@@ -106,7 +132,12 @@ pub(crate) fn response_for_failure(kind: ErrorKind) -> ResponseResource {
         ),
         ErrorKind::PermissionDenied => (403, "403 Forbidden", ""),
         ErrorKind::BadRequest | ErrorKind::SuspiciousOperation => (400, "Bad Request (400)", ""),
-        ErrorKind::Internal | ErrorKind::Trap => (500, "Server Error (500)", ""),
+        ErrorKind::Internal
+        | ErrorKind::Trap
+        | ErrorKind::MemoryLimit
+        | ErrorKind::CpuLimit
+        | ErrorKind::FuelLimit
+        | ErrorKind::StackLimit => (500, "Server Error (500)", ""),
     };
     debug_assert_eq!(status, status_for(kind));
     ResponseResource::with_body(

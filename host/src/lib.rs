@@ -28,13 +28,14 @@ pub mod component;
 pub mod config;
 mod cycle;
 mod error;
+pub mod limits;
 pub mod pipeline;
 mod resources;
 pub mod router;
 pub mod server;
 mod state;
 
-pub use component::{LoadError, Runtime};
+pub use component::{EngineOptions, LoadError, Runtime};
 pub use config::{Config, ConfigError};
 pub use error::Hook;
 pub use pipeline::{ClientAddr, Pipeline};

@@ -7,6 +7,7 @@ use std::net::SocketAddr;
 
 use bytes::Bytes;
 
+use crate::capability::{KvDatabase, OutboundClient, Services};
 use crate::component::{LoadError, MiddlewareComponent, Runtime, ViewComponent};
 use crate::config::Config;
 use crate::cycle::Invocation;
@@ -23,23 +24,26 @@ pub struct Pipeline {
     pub(crate) middleware: Vec<MiddlewareComponent>,
     pub(crate) views: HashMap<String, ViewComponent>,
     pub(crate) router: Router,
+    request_timeout: std::time::Duration,
 }
 
 impl Pipeline {
     /// Compiles, links and checks every component the config names.
     pub async fn load(config: &Config) -> Result<Pipeline, LoadError> {
-        Pipeline::load_with(&Runtime::new()?, config).await
+        let runtime = Runtime::new(crate::component::EngineOptions::for_config(config))?;
+        Pipeline::load_with(&runtime, config).await
     }
 
     /// Like [`Pipeline::load`], on an existing runtime (engine and linker).
     pub async fn load_with(runtime: &Runtime, config: &Config) -> Result<Pipeline, LoadError> {
+        let services = services(config)?;
         let mut middleware = Vec::with_capacity(config.middleware.len());
         for spec in &config.middleware {
-            middleware.push(runtime.load_middleware(spec).await?);
+            middleware.push(runtime.load_middleware(spec, &services).await?);
         }
         let mut views = HashMap::with_capacity(config.views.len());
         for (name, spec) in &config.views {
-            views.insert(name.clone(), runtime.load_view(spec).await?);
+            views.insert(name.clone(), runtime.load_view(spec, &services).await?);
         }
         let router = config.router.clone();
         for endpoint in router.endpoints() {
@@ -54,6 +58,7 @@ impl Pipeline {
             middleware,
             views,
             router,
+            request_timeout: config.limits.request_timeout,
         })
     }
 
@@ -71,8 +76,44 @@ impl Pipeline {
     /// of a guest has become a 4xx/5xx response by the time this returns.
     pub async fn handle(&self, req: http::Request<Bytes>) -> http::Response<Bytes> {
         let request = request_resource(req);
-        into_http(Invocation::new(self, request).run().await)
+        let path = request.path.clone();
+        match tokio::time::timeout(self.request_timeout, Invocation::new(self, request).run()).await
+        {
+            Ok(resp) => into_http(resp),
+            Err(_) => {
+                tracing::error!(
+                    path,
+                    "request ran past its {:?} deadline",
+                    self.request_timeout
+                );
+                into_http(crate::error::timeout_response())
+            }
+        }
     }
+}
+
+/// Opens the key-value database only if some component may use it.
+fn services(config: &Config) -> Result<Services, LoadError> {
+    let wants_kv = config
+        .middleware
+        .iter()
+        .chain(config.views.values())
+        .any(|c| !c.grants.key_value_stores.is_empty());
+    let kv = if wants_kv {
+        let db = KvDatabase::open(&config.key_value_path).map_err(|e| {
+            LoadError::Engine(format!(
+                "cannot open the key-value database {}: {e}",
+                config.key_value_path.display()
+            ))
+        })?;
+        Some(db)
+    } else {
+        None
+    };
+    Ok(Services {
+        kv,
+        outbound: OutboundClient::new(),
+    })
 }
 
 fn request_resource(req: http::Request<Bytes>) -> RequestResource {

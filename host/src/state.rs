@@ -1,48 +1,101 @@
 //! The data of a component's `Store` for one request: the `ResourceTable`
-//! its capabilities share, WASI without ambient authority, and who it is.
+//! its capabilities share, WASI with only the granted authority, its
+//! resource limiter and CPU deadline, and who it is.
 
 use std::sync::Arc;
 
 use wasmtime::component::ResourceTable;
-use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
+use wasmtime_wasi::{FsPerms, WasiCtx, WasiCtxView, WasiView};
 
-use crate::capability::ComponentContext;
+use crate::capability::{ComponentContext, LogPipe};
+use crate::limits::Limiter;
 
-/// Live resources (the request, responses) one component may hold at once.
+/// Live resources (the request, responses, stores) one component may hold
+/// at once: every entry is host memory the guest does not pay for.
 const MAX_RESOURCES: usize = 10_000;
 
 /// Store data for one component in one request.
 pub(crate) struct RequestState {
     pub(crate) table: ResourceTable,
     wasi: WasiCtx,
-    /// The component this store runs; host imports answer on its behalf
-    /// (log tag, config values).
+    /// The component this store runs; host imports answer on its behalf.
     pub(crate) current: Arc<ComponentContext>,
+    pub(crate) limiter: Limiter,
+    /// Epoch ticks the running call has spent executing Wasm, and how many
+    /// it may. Ticks pass while a guest waits in a host call too, but the
+    /// epoch callback only runs while Wasm executes, so counting callbacks
+    /// measures the guest's own CPU time, not time spent waiting on I/O.
+    pub(crate) ticks: u64,
+    pub(crate) tick_budget: u64,
+    stdout: LogPipe,
+    stderr: LogPipe,
 }
 
 impl RequestState {
     pub(crate) fn new(component: Arc<ComponentContext>) -> Self {
         let mut table = ResourceTable::new();
-        // Every entry is host memory a guest does not pay for: a guest that
-        // creates responses in a loop gets an error, not the host's RAM.
         table.set_max_capacity(MAX_RESOURCES);
+        // stdout and stderr share one budget split in half, so neither can
+        // crowd the other out entirely.
+        let budget = component.limits.output_bytes / 2;
+        let stdout = LogPipe::new(component.label.clone(), "stdout", budget);
+        let stderr = LogPipe::new(component.label.clone(), "stderr", budget);
         RequestState {
             table,
-            wasi: deny_all_wasi(),
+            wasi: wasi_for(&component, &stdout, &stderr),
+            limiter: Limiter::new(component.limits.clone()),
+            ticks: 0,
+            tick_budget: ticks_for(component.limits.cpu_time),
             current: component,
+            stdout,
+            stderr,
         }
+    }
+
+    /// Starts the clock of one hook call (or instantiation).
+    pub(crate) fn begin_call(&mut self) {
+        self.ticks = 0;
     }
 }
 
-/// WASI with no ambient authority: no files, no environment, no sockets, no
-/// stdin; stdout/stderr are discarded. Clocks and randomness stay available
-/// because they grant nothing.
-fn deny_all_wasi() -> WasiCtx {
-    WasiCtx::builder()
-        .allow_tcp(false)
+/// A CPU time in epoch ticks, rounded up.
+fn ticks_for(cpu: std::time::Duration) -> u64 {
+    let tick = crate::limits::TICK.as_micros().max(1);
+    u64::try_from(cpu.as_micros().div_ceil(tick)).unwrap_or(u64::MAX)
+}
+
+impl Drop for RequestState {
+    fn drop(&mut self) {
+        self.stdout.finish();
+        self.stderr.finish();
+    }
+}
+
+/// WASI with only what the config grants: the named environment
+/// variables and read-only directories. No arguments, no stdin, no sockets
+/// (TCP, UDP and name lookup are off); stdout and stderr go to the log.
+/// Clocks and randomness stay available because they grant nothing.
+fn wasi_for(component: &ComponentContext, stdout: &LogPipe, stderr: &LogPipe) -> WasiCtx {
+    let mut wasi = WasiCtx::builder();
+    wasi.allow_tcp(false)
         .allow_udp(false)
         .allow_ip_name_lookup(false)
-        .build()
+        .stdout(stdout.clone())
+        .stderr(stderr.clone());
+    for (name, value) in &component.env {
+        wasi.env(name, value);
+    }
+    for (guest, host) in &component.grants.dirs {
+        if let Err(e) = wasi.preopened_dir(host, guest, FsPerms::ReadOnly) {
+            // Checked at load; a directory removed since is simply absent.
+            tracing::warn!(
+                component = &*component.label,
+                "cannot open {}: {e}",
+                host.display()
+            );
+        }
+    }
+    wasi.build()
 }
 
 impl WasiView for RequestState {

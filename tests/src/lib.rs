@@ -4,7 +4,7 @@
 use std::sync::{Arc, Mutex, OnceLock};
 
 use bytes::Bytes;
-use shallot::{Config, Pipeline, Runtime};
+use shallot::{Config, EngineOptions, Pipeline, Runtime};
 use tracing::instrument::WithSubscriber;
 use tracing_subscriber::layer::SubscriberExt;
 
@@ -14,9 +14,16 @@ pub mod guests {
 }
 
 /// One engine for the whole test binary, so each component compiles once.
+/// It counts fuel, so tests can set instruction budgets.
 pub fn runtime() -> &'static Runtime {
     static RUNTIME: OnceLock<Runtime> = OnceLock::new();
-    RUNTIME.get_or_init(|| Runtime::new().expect("the engine starts"))
+    RUNTIME.get_or_init(|| {
+        Runtime::new(EngineOptions {
+            fuel: true,
+            ..EngineOptions::default()
+        })
+        .expect("the engine starts")
+    })
 }
 
 /// Replaces `{guest-name}` with that guest's component path.

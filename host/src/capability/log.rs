@@ -6,7 +6,7 @@ use crate::state::RequestState;
 
 impl Host for RequestState {
     fn log(&mut self, level: Level, message: String) -> wasmtime::Result<()> {
-        let component = self.current.label.as_str();
+        let component = &*self.current.label;
         match level {
             Level::Trace => tracing::trace!(target: "shallot::guest", component, "{message}"),
             Level::Debug => tracing::debug!(target: "shallot::guest", component, "{message}"),

@@ -1,0 +1,463 @@
+//! Default backend of the key-value capability: one redb file holds every
+//! named store, so data outlives the process.
+//!
+//! On-disk layout, two tables:
+//! - `kv_entries`: key = store length (u64 BE) ++ store ++ key; value = expiry
+//!   (unix millis, u64 BE, 0 = never) ++ value bytes. The length prefix makes
+//!   the store/key split unambiguous and keeps each store a contiguous range.
+//! - `kv_expiries`: key = expiry (u64 BE) ++ entry key; value = (). Ordered by
+//!   expiry so each write can purge a few expired entries cheaply; otherwise
+//!   keys never touched again (per-client rate-limit counters) would pile up.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use redb::{CommitError, DatabaseError, StorageError, TableError, TransactionError};
+use redb::{Database, ReadableDatabase, ReadableTable, Table, TableDefinition};
+
+const ENTRIES: TableDefinition<&[u8], &[u8]> = TableDefinition::new("kv_entries");
+const EXPIRIES: TableDefinition<&[u8], ()> = TableDefinition::new("kv_expiries");
+/// Caps the cleanup a single write does for garbage it did not create.
+const SWEEP_LIMIT: usize = 32;
+
+/// Why a key-value operation failed.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum KvError {
+    /// The directory meant to hold the database file could not be created.
+    #[error("{}: cannot create directory: {source}", path.display())]
+    Io {
+        /// The directory.
+        path: PathBuf,
+        /// What the OS said.
+        source: std::io::Error,
+    },
+    /// redb failed (open, transaction, I/O, corruption): redb's own message,
+    /// bare because callers already say which database it is.
+    #[error("{0}")]
+    Db(String),
+    /// `increment` found a value that is not a decimal i64.
+    #[error("key {key:?} does not hold a decimal 64-bit integer")]
+    NotAnInteger {
+        /// The key, within its store.
+        key: String,
+    },
+    /// `increment` would leave the i64 range; wrapping would corrupt counters.
+    #[error("incrementing key {key:?} by {delta} overflows a 64-bit integer")]
+    Overflow {
+        /// The key, within its store.
+        key: String,
+        /// The requested increment.
+        delta: i64,
+    },
+}
+
+macro_rules! from_redb {
+    ($($error:ty),*) => {$(
+        impl From<$error> for KvError {
+            fn from(error: $error) -> Self {
+                KvError::Db(error.to_string())
+            }
+        }
+    )*};
+}
+from_redb!(
+    DatabaseError,
+    TransactionError,
+    TableError,
+    StorageError,
+    CommitError
+);
+
+/// One database file shared by all stores; cheap to clone (Arc inside), Send + Sync.
+#[derive(Clone, Debug)]
+pub(crate) struct KvDatabase {
+    db: Arc<Database>,
+}
+
+impl KvDatabase {
+    /// Opens (creating if needed, with parent dirs) the database file.
+    pub(crate) fn open(path: &Path) -> Result<KvDatabase, KvError> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|source| KvError::Io {
+                path: dir.to_path_buf(),
+                source,
+            })?;
+        }
+        let db = Database::create(path)?;
+        // Creating both tables up front lets read transactions assume they exist.
+        let txn = db.begin_write()?;
+        txn.open_table(ENTRIES)?;
+        txn.open_table(EXPIRIES)?;
+        txn.commit()?;
+        Ok(KvDatabase { db: Arc::new(db) })
+    }
+
+    /// The value of `key` in `store`, or None if absent or expired.
+    pub(crate) fn get(&self, store: &str, key: &str) -> Result<Option<Vec<u8>>, KvError> {
+        self.read(store, key, |expiry, value, now| {
+            is_live(expiry, now).then(|| value.to_vec())
+        })
+    }
+
+    /// Stores `value` under `key` in `store`, replacing any value and expiry.
+    /// ttl: None = no expiry; Some(d) = the key disappears after d.
+    pub(crate) fn set(
+        &self,
+        store: &str,
+        key: &str,
+        value: &[u8],
+        ttl: Option<Duration>,
+    ) -> Result<(), KvError> {
+        let key = entry_key(store, key);
+        self.write(|w| w.put(&key, expires_at(ttl, w.now), value))
+    }
+
+    /// Removes `key` from `store`.
+    /// true if the key existed (and was not expired).
+    pub(crate) fn delete(&self, store: &str, key: &str) -> Result<bool, KvError> {
+        let key = entry_key(store, key);
+        self.write(|w| w.remove(&key))
+    }
+
+    /// Atomically adds `delta` to an integer value (stored as decimal ASCII, like Redis INCRBY) and returns the new value.
+    /// A missing or expired key counts as 0 and gets `ttl_if_new` as its expiry; an existing key KEEPS its expiry
+    /// (so a rate limiter's window does not slide). A value that is not a decimal i64 -> KvError::NotAnInteger.
+    /// Overflow -> an error, never wraps.
+    pub(crate) fn increment(
+        &self,
+        store: &str,
+        key: &str,
+        delta: i64,
+        ttl_if_new: Option<Duration>,
+    ) -> Result<i64, KvError> {
+        let entry = entry_key(store, key);
+        self.write(|w| {
+            let now = w.now;
+            let current = read_entry(&w.entries, &entry, |expiry, value| {
+                is_live(expiry, now).then(|| (expiry, parse_i64(value)))
+            })?;
+            let (old, expiry) = match current.flatten() {
+                None => (0, expires_at(ttl_if_new, now)),
+                Some((expiry, Some(old))) => (old, expiry),
+                Some((_, None)) => {
+                    return Err(KvError::NotAnInteger {
+                        key: key.to_owned(),
+                    });
+                }
+            };
+            let new = old.checked_add(delta).ok_or_else(|| KvError::Overflow {
+                key: key.to_owned(),
+                delta,
+            })?;
+            w.put(&entry, expiry, new.to_string().as_bytes())?;
+            Ok(new)
+        })
+    }
+
+    /// Time until the key expires (millisecond precision; round up for
+    /// Retry-After): Ok(None) if it has no expiry or does not exist.
+    pub(crate) fn ttl(&self, store: &str, key: &str) -> Result<Option<Duration>, KvError> {
+        self.read(store, key, |expiry, _, now| {
+            (expiry != 0 && expiry > now).then(|| Duration::from_millis(expiry - now))
+        })
+    }
+
+    /// Reads from a snapshot, so readers never wait for writers; expired
+    /// entries are left for a write to purge.
+    fn read<T>(
+        &self,
+        store: &str,
+        key: &str,
+        f: impl FnOnce(u64, &[u8], u64) -> Option<T>,
+    ) -> Result<Option<T>, KvError> {
+        let table = self.db.begin_read()?.open_table(ENTRIES)?;
+        let now = now_millis();
+        Ok(read_entry(&table, &entry_key(store, key), |e, v| f(e, v, now))?.flatten())
+    }
+
+    /// Runs `op` in one write transaction (so read-modify-write is atomic),
+    /// after purging a few expired entries; an error aborts everything.
+    fn write<T>(
+        &self,
+        op: impl FnOnce(&mut Writer<'_>) -> Result<T, KvError>,
+    ) -> Result<T, KvError> {
+        let txn = self.db.begin_write()?;
+        let result = {
+            let mut writer = Writer {
+                entries: txn.open_table(ENTRIES)?,
+                expiries: txn.open_table(EXPIRIES)?,
+                now: now_millis(),
+            };
+            writer.sweep()?;
+            op(&mut writer)?
+        };
+        txn.commit()?;
+        Ok(result)
+    }
+}
+
+/// Both tables of one write transaction; its methods keep them in step.
+struct Writer<'t> {
+    entries: Table<'t, &'static [u8], &'static [u8]>,
+    expiries: Table<'t, &'static [u8], ()>,
+    /// Taken once the write lock is held, so all checks in a write agree.
+    now: u64,
+}
+
+impl Writer<'_> {
+    fn put(&mut self, key: &[u8], expiry: u64, value: &[u8]) -> Result<(), KvError> {
+        self.unindex(key)?;
+        let raw = [&expiry.to_be_bytes()[..], value].concat();
+        self.entries.insert(key, raw.as_slice())?;
+        if expiry != 0 {
+            self.expiries
+                .insert(index_key(expiry, key).as_slice(), ())?;
+        }
+        Ok(())
+    }
+
+    /// Removes `key`; true if it was live.
+    fn remove(&mut self, key: &[u8]) -> Result<bool, KvError> {
+        let Some(expiry) = self.unindex(key)? else {
+            return Ok(false);
+        };
+        self.entries.remove(key)?;
+        Ok(is_live(expiry, self.now))
+    }
+
+    /// Drops `key`'s expiry-index entry so a later sweep cannot delete a
+    /// value that replaced it; returns the stored expiry.
+    fn unindex(&mut self, key: &[u8]) -> Result<Option<u64>, KvError> {
+        let expiry = read_entry(&self.entries, key, |expiry, _| expiry)?;
+        if let Some(expiry) = expiry.filter(|&e| e != 0) {
+            self.expiries.remove(index_key(expiry, key).as_slice())?;
+        }
+        Ok(expiry)
+    }
+
+    /// Deletes up to SWEEP_LIMIT expired entries, oldest first.
+    fn sweep(&mut self) -> Result<(), KvError> {
+        let due_before = self.now.saturating_add(1).to_be_bytes();
+        let mut due = Vec::new();
+        let extracted = self
+            .expiries
+            .extract_from_if(..due_before.as_slice(), |_, _| true)?;
+        for item in extracted.take(SWEEP_LIMIT) {
+            due.push(item?.0.value().to_vec());
+        }
+        for index in due {
+            if let Some(key) = index.get(8..) {
+                self.entries.remove(key)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Hands the stored `(expiry, value)` of `key`, expired or not, to `f`, so
+/// callers copy only what they need.
+fn read_entry<T>(
+    table: &impl ReadableTable<&'static [u8], &'static [u8]>,
+    key: &[u8],
+    f: impl FnOnce(u64, &[u8]) -> T,
+) -> Result<Option<T>, KvError> {
+    let Some(guard) = table.get(key)? else {
+        return Ok(None);
+    };
+    let (expiry, value) = guard
+        .value()
+        .split_first_chunk::<8>()
+        .ok_or_else(|| KvError::Db("corrupt entry: shorter than its expiry header".into()))?;
+    Ok(Some(f(u64::from_be_bytes(*expiry), value)))
+}
+
+fn entry_key(store: &str, key: &str) -> Vec<u8> {
+    let store_len = (store.len() as u64).to_be_bytes();
+    [&store_len[..], store.as_bytes(), key.as_bytes()].concat()
+}
+
+fn index_key(expiry: u64, entry_key: &[u8]) -> Vec<u8> {
+    [&expiry.to_be_bytes()[..], entry_key].concat()
+}
+
+fn is_live(expiry: u64, now: u64) -> bool {
+    expiry == 0 || expiry > now
+}
+
+/// Rounds up so a key lives at least `ttl`; never yields 0 ("no expiry").
+fn expires_at(ttl: Option<Duration>, now: u64) -> u64 {
+    ttl.map_or(0, |ttl| {
+        let millis = u64::try_from(ttl.as_nanos().div_ceil(1_000_000)).unwrap_or(u64::MAX);
+        now.saturating_add(millis).max(1)
+    })
+}
+
+fn parse_i64(value: &[u8]) -> Option<i64> {
+    std::str::from_utf8(value).ok()?.parse().ok()
+}
+
+/// A clock before 1970 reads as 0, which only makes expiring keys live longer.
+fn now_millis() -> u64 {
+    let since = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default();
+    u64::try_from(since.as_millis()).unwrap_or(u64::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use redb::ReadableTableMetadata;
+    use std::thread::sleep;
+
+    const SHORT: Option<Duration> = Some(Duration::from_millis(50));
+    const PAST_SHORT: Duration = Duration::from_millis(100);
+
+    fn open() -> (tempfile::TempDir, KvDatabase) {
+        let dir = tempfile::tempdir().unwrap();
+        let db = KvDatabase::open(&dir.path().join("nested/dir/kv.redb")).unwrap();
+        (dir, db)
+    }
+
+    fn get(db: &KvDatabase, store: &str, key: &str) -> Option<String> {
+        db.get(store, key)
+            .unwrap()
+            .map(|v| String::from_utf8(v).unwrap())
+    }
+
+    #[test]
+    fn get_set_delete_round_trip() {
+        let (_dir, db) = open();
+        assert_eq!(get(&db, "s", "k"), None);
+        db.set("s", "k", b"one", None).unwrap();
+        db.set("s", "k", b"two", None).unwrap();
+        assert_eq!(get(&db, "s", "k").as_deref(), Some("two"));
+        assert!(db.delete("s", "k").unwrap());
+        assert!(!db.delete("s", "k").unwrap());
+        assert_eq!(get(&db, "s", "k"), None);
+        db.set("", "", b"", None).unwrap();
+        assert_eq!(get(&db, "", "").as_deref(), Some(""));
+        let huge = vec![7u8; 8 << 20];
+        db.set("s", "huge", &huge, None).unwrap();
+        assert_eq!(db.get("s", "huge").unwrap(), Some(huge));
+    }
+
+    #[test]
+    fn expired_keys_are_absent_everywhere() {
+        let (_dir, db) = open();
+        db.set("s", "gone", b"v", SHORT).unwrap();
+        db.set("s", "kept", b"v", None).unwrap();
+        db.set("s", "zero", b"v", Some(Duration::ZERO)).unwrap();
+        assert_eq!(get(&db, "s", "zero"), None);
+        assert!(get(&db, "s", "gone").is_some());
+        sleep(PAST_SHORT);
+        assert_eq!(get(&db, "s", "gone"), None);
+        assert_eq!(db.ttl("s", "gone").unwrap(), None);
+        assert!(!db.delete("s", "gone").unwrap());
+        assert!(get(&db, "s", "kept").is_some());
+    }
+
+    #[test]
+    fn writes_purge_expired_entries_but_not_replaced_ones() {
+        let (_dir, db) = open();
+        for i in 0..10 {
+            db.set("s", &i.to_string(), b"v", SHORT).unwrap();
+        }
+        db.set("s", "0", b"permanent", None).unwrap();
+        sleep(PAST_SHORT);
+        db.set("other", "k", b"v", None).unwrap();
+        let txn = db.db.begin_read().unwrap();
+        assert_eq!(txn.open_table(ENTRIES).unwrap().len().unwrap(), 2);
+        assert_eq!(txn.open_table(EXPIRIES).unwrap().len().unwrap(), 0);
+        assert_eq!(get(&db, "s", "0").as_deref(), Some("permanent"));
+    }
+
+    #[test]
+    fn increment_keeps_the_first_expiry() {
+        let (_dir, db) = open();
+        let window = Duration::from_millis(300);
+        assert_eq!(db.increment("s", "n", 5, Some(window)).unwrap(), 5);
+        let first = db.ttl("s", "n").unwrap().unwrap();
+        assert!(first <= window);
+        sleep(Duration::from_millis(50));
+        let later = Some(Duration::from_secs(60));
+        assert_eq!(db.increment("s", "n", -2, later).unwrap(), 3);
+        assert!(db.ttl("s", "n").unwrap().unwrap() < first, "window slid");
+        assert_eq!(get(&db, "s", "n").as_deref(), Some("3"));
+        sleep(window);
+        assert_eq!(db.increment("s", "n", 1, None).unwrap(), 1);
+        assert_eq!(db.ttl("s", "n").unwrap(), None);
+    }
+
+    #[test]
+    fn increment_rejects_non_integers_and_overflow() {
+        let (_dir, db) = open();
+        db.set("s", "text", b"abc", None).unwrap();
+        let err = db.increment("s", "text", 1, None).unwrap_err();
+        assert!(
+            matches!(err, KvError::NotAnInteger { ref key } if key == "text"),
+            "{err}"
+        );
+        db.set("s", "max", i64::MAX.to_string().as_bytes(), None)
+            .unwrap();
+        let err = db.increment("s", "max", 1, None).unwrap_err();
+        assert!(matches!(err, KvError::Overflow { .. }), "{err}");
+        assert_eq!(db.increment("s", "max", 0, None).unwrap(), i64::MAX);
+        assert_eq!(db.increment("s", "min", i64::MIN, None).unwrap(), i64::MIN);
+        assert!(db.increment("s", "min", -1, None).is_err());
+    }
+
+    #[test]
+    fn ttl_reports_remaining_time() {
+        let (_dir, db) = open();
+        assert_eq!(db.ttl("s", "missing").unwrap(), None);
+        db.set("s", "forever", b"v", None).unwrap();
+        assert_eq!(db.ttl("s", "forever").unwrap(), None);
+        db.set("s", "soon", b"v", Some(Duration::from_secs(10)))
+            .unwrap();
+        let left = db.ttl("s", "soon").unwrap().unwrap();
+        assert!(left > Duration::from_secs(9) && left <= Duration::from_secs(10));
+    }
+
+    #[test]
+    fn stores_never_collide() {
+        let (_dir, db) = open();
+        db.set("a", "b:c", b"first", None).unwrap();
+        db.set("a:b", "c", b"second", None).unwrap();
+        assert_eq!(get(&db, "a", "b:c").as_deref(), Some("first"));
+        assert_eq!(get(&db, "a:b", "c").as_deref(), Some("second"));
+        db.set("", "ab", b"x", None).unwrap();
+        assert_eq!(get(&db, "a", "b"), None);
+    }
+
+    #[test]
+    fn data_survives_reopening() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("kv.redb");
+        let db = KvDatabase::open(&path).unwrap();
+        db.set("s", "k", b"persisted", None).unwrap();
+        db.set("s", "t", b"v", Some(Duration::from_secs(60)))
+            .unwrap();
+        drop(db);
+        let db = KvDatabase::open(&path).unwrap();
+        assert_eq!(get(&db, "s", "k").as_deref(), Some("persisted"));
+        assert!(db.ttl("s", "t").unwrap().is_some());
+    }
+
+    #[test]
+    fn concurrent_increments_are_atomic() {
+        let (_dir, db) = open();
+        std::thread::scope(|scope| {
+            for _ in 0..8 {
+                let db = db.clone();
+                scope.spawn(move || {
+                    for _ in 0..100 {
+                        db.increment("s", "n", 1, None).unwrap();
+                    }
+                });
+            }
+        });
+        assert_eq!(get(&db, "s", "n").as_deref(), Some("800"));
+    }
+}
