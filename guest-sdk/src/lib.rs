@@ -50,6 +50,46 @@ pub mod __bindings {
     });
 }
 
+/// Capability imports, generated apart from the base imports: a component
+/// imports them only if it calls them, and one that does needs a grant.
+#[doc(hidden)]
+pub mod __capabilities {
+    wit_bindgen::generate!({
+        path: "../wit",
+        world: "shallot:http/capabilities",
+        with: {
+            "shallot:http/types@0.1.0": crate::__bindings::shallot::http::types,
+        },
+    });
+}
+
+/// Named key-value stores (grant: `key_value_stores = ["name"]`).
+///
+/// ```ignore
+/// let store = shallot_guest::kv::Store::open("sessions")?;
+/// let hits = store.increment("hits", 1, Some(60_000))?;
+/// ```
+pub mod kv {
+    pub use crate::__capabilities::shallot::http::key_value::Store;
+}
+
+/// Outbound HTTP to allowed hosts (grant: `allowed_outbound_hosts`).
+pub mod http {
+    pub use crate::__capabilities::shallot::http::outbound_http::{
+        IncomingResponse, OutgoingRequest, send,
+    };
+
+    /// A `GET` of `url` with no headers.
+    pub fn get(url: &str) -> Result<IncomingResponse, crate::Error> {
+        send(&OutgoingRequest {
+            method: "GET".into(),
+            url: url.into(),
+            headers: Vec::new(),
+            body: Vec::new(),
+        })
+    }
+}
+
 pub use __bindings::shallot::http::types::{Error, ErrorKind, Request, Response, ViewInfo};
 pub use shallot_guest_macro::{middleware, view};
 

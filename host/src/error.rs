@@ -102,7 +102,9 @@ pub(crate) fn timeout_response() -> ResponseResource {
 pub(crate) fn trap_reason(trap: &wasmtime::Error) -> String {
     match trap.downcast_ref::<wasmtime::Trap>() {
         Some(t) => t.to_string(),
-        None => trap.to_string(),
+        // A host function that refused (a limit, a bad handle): its own
+        // message, without the wasm backtrace wrapped around it.
+        None => trap.root_cause().to_string(),
     }
 }
 

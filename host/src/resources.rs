@@ -120,6 +120,7 @@ impl RequestState {
         value: &str,
         op: fn(&mut HeaderMap, HeaderName, HeaderValue) -> Result<R, http::header::MaxSizeReached>,
     ) -> wasmtime::Result<Result<(), Error>> {
+        self.charge(name.len() + value.len())?;
         let (name, value) = match checked_header(name, value) {
             Ok(pair) => pair,
             Err(e) => return Ok(Err(e)),
@@ -204,6 +205,7 @@ impl types::HostRequest for RequestState {
         name: String,
         value: String,
     ) -> wasmtime::Result<()> {
+        self.charge(name.len() + value.len())?;
         let req = self.table.get_mut(&req)?;
         match req.attributes.iter_mut().find(|(k, _)| *k == name) {
             Some(slot) => slot.1 = value,
@@ -316,6 +318,7 @@ impl types::HostResponse for RequestState {
         resp: Resource<ResponseResource>,
         body: Vec<u8>,
     ) -> wasmtime::Result<()> {
+        self.charge(body.len())?;
         self.table.get_mut(&resp)?.body = Bytes::from(body);
         Ok(())
     }

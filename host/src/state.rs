@@ -27,6 +27,9 @@ pub(crate) struct RequestState {
     /// measures the guest's own CPU time, not time spent waiting on I/O.
     pub(crate) ticks: u64,
     pub(crate) tick_budget: u64,
+    /// Bytes of bodies, headers and attributes this component has handed
+    /// the host in this request: host memory, capped like its own.
+    handed_over: usize,
     stdout: LogPipe,
     stderr: LogPipe,
 }
@@ -46,10 +49,28 @@ impl RequestState {
             limiter: Limiter::new(component.limits.clone()),
             ticks: 0,
             tick_budget: ticks_for(component.limits.cpu_time),
+            handed_over: 0,
             current: component,
             stdout,
             stderr,
         }
+    }
+
+    /// Accounts for `bytes` more of host memory held for this component.
+    /// The budget equals its memory limit: a guest cannot make the host hold
+    /// more than it may hold itself, however many responses it builds.
+    /// Going over is the memory limit, so it traps like `memory.grow` does.
+    pub(crate) fn charge(&mut self, bytes: usize) -> wasmtime::Result<()> {
+        let limit = self.current.limits.memory_bytes;
+        if self.handed_over.saturating_add(bytes) > limit {
+            self.limiter.hit = Some(crate::limits::LimitHit::Memory);
+            wasmtime::bail!(
+                "memory limit of {} MiB exceeded by bodies, headers and attributes handed to the host",
+                limit >> 20
+            );
+        }
+        self.handed_over += bytes;
+        Ok(())
     }
 
     /// Starts the clock of one hook call (or instantiation).

@@ -220,6 +220,27 @@ async fn hostile_extra_export() {
     );
 }
 
+/// Each hostile action has its own test in `sandbox.rs`; here, that an
+/// unknown action is the guest's own error.
+#[tokio::test]
+async fn hostile() {
+    let toml = "[views.h]\ncomponent = \"{hostile}\"\nallowed_outbound_hosts = [\"http://127.0.0.1:1\"]\n\
+                [[routes]]\npath = \"h\"\nview = \"h\"\n";
+    let toml = toml.replace(
+        "allowed_outbound_hosts",
+        "key_value_stores = [\"k\"]\nallowed_outbound_hosts",
+    );
+    let out = run(&pipeline(&toml).await, get("/h")).await;
+    assert_eq!(out.response.status(), 500);
+    assert!(
+        out.log
+            .iter()
+            .any(|l| l.contains("raised: unknown action \"\"")),
+        "{:#?}",
+        out.log
+    );
+}
+
 macro_rules! assert_test_exists {
     ($name:ident) => {
         #[allow(unused_imports, reason = "only checks that the test exists")]

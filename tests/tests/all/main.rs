@@ -6,4 +6,5 @@ mod load;
 mod quickstart;
 mod responses;
 mod routing;
+mod sandbox;
 mod socket;
