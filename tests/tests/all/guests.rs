@@ -241,6 +241,10 @@ async fn hostile() {
     );
 }
 
+// The capability-using guests are tested together, as an app.
+#[allow(unused_imports, reason = "only checks that the tests exist")]
+use crate::apps::{account, login_required, rate_limit, sessions};
+
 macro_rules! assert_test_exists {
     ($name:ident) => {
         #[allow(unused_imports, reason = "only checks that the test exists")]

@@ -1,5 +1,6 @@
 //! Shallot's integration tests: one binary, one module per area.
 
+mod apps;
 mod cycle;
 mod guests;
 mod load;

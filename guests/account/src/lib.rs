@@ -1,0 +1,53 @@
+//! Account views over the sessions middleware, chosen by the `page` config:
+//!
+//! - `login`: `POST` a form with `username` -> the session's `user` is set
+//!   and the response redirects (302) to `next` (from the query) or `/`;
+//! - `logout`: empties the session, then redirects to `/`;
+//! - `whoami`: `text/plain` "hello, <user>" (protect it with
+//!   `login-required`).
+
+use shallot_guest::{Error, Request, Response, ViewInfo, config, require_method, view};
+
+fn form_value(form: &str, key: &str) -> Option<String> {
+    form.split('&')
+        .filter_map(|p| p.split_once('='))
+        .find(|(k, _)| *k == key)
+        .map(|(_, v)| v.replace('+', " "))
+}
+
+fn redirect(to: &str) -> Result<Response, Error> {
+    let resp = Response::new(302);
+    resp.set_header("Location", to)?;
+    Ok(resp)
+}
+
+#[view]
+fn handle(req: &Request, _view: ViewInfo) -> Result<Response, Error> {
+    match config::get("page").as_deref() {
+        Some("login") => {
+            if let Some(not_allowed) = require_method(req, &["POST"]) {
+                return Ok(not_allowed);
+            }
+            let body = String::from_utf8(req.body())
+                .map_err(|_| Error::bad_request("form is not UTF-8"))?;
+            let user = form_value(&body, "username")
+                .filter(|u| !u.is_empty() && u.bytes().all(|b| b.is_ascii_alphanumeric()))
+                .ok_or_else(|| Error::bad_request("username: letters and digits only"))?;
+            req.set_attribute("session", &format!("user={user}"));
+            let next = form_value(&req.query(), "next")
+                .filter(|n| n.starts_with('/') && !n.starts_with("//"));
+            redirect(next.as_deref().unwrap_or("/"))
+        }
+        Some("logout") => {
+            req.set_attribute("session", "");
+            redirect("/")
+        }
+        Some("whoami") => {
+            let user = req
+                .attribute("user")
+                .unwrap_or_else(|| "anonymous".to_owned());
+            Ok(Response::text(200, &format!("hello, {user}")))
+        }
+        other => Err(Error::internal(format!("account: unknown page {other:?}"))),
+    }
+}
