@@ -26,6 +26,13 @@ pub fn runtime() -> &'static Runtime {
     })
 }
 
+/// A key-value database path no other test uses (redb locks its file).
+pub fn fresh_kv_path() -> std::path::PathBuf {
+    static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    std::env::temp_dir().join(format!("shallot-test-kv-{}-{n}.redb", std::process::id()))
+}
+
 /// Replaces `{guest-name}` with that guest's component path.
 pub fn with_guests(toml: &str) -> String {
     let mut text = toml.to_owned();

@@ -8,11 +8,7 @@ use shallot_tests::{Outcome, get, pipeline, request, run};
 /// is read from a granted environment variable; PATH is always set, so the
 /// test needs no process-wide `set_var`.
 fn app(limit: u32) -> String {
-    let kv = std::env::temp_dir().join(format!(
-        "shallot-apps-{}-{}.redb",
-        std::process::id(),
-        NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
-    ));
+    let kv = shallot_tests::fresh_kv_path();
     format!(
         r#"
 [key_value]
@@ -63,8 +59,6 @@ view = "whoami"
         kv.display()
     )
 }
-
-static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
 
 fn login_request(user: &str) -> http::Request<bytes::Bytes> {
     http::Request::post("/accounts/login/?next=/me/")

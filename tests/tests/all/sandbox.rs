@@ -8,11 +8,7 @@ use shallot_tests::{Outcome, get, pipeline, run};
 /// The hostile view at `/h` (with the grants its imports need), plus a
 /// well-behaved view at `/ok`.
 fn app(action: &str, extra: &str) -> String {
-    let kv = std::env::temp_dir().join(format!(
-        "shallot-test-kv-{}-{}.redb",
-        std::process::id(),
-        NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
-    ));
+    let kv = shallot_tests::fresh_kv_path();
     format!(
         r#"
 [key_value]
@@ -44,8 +40,6 @@ view = "ok"
         },
     )
 }
-
-static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
 
 async fn hostile(action: &str, extra: &str) -> Outcome {
     run(&pipeline(&app(action, extra)).await, get("/h")).await
