@@ -30,12 +30,15 @@ mod cycle;
 mod error;
 pub mod limits;
 pub mod pipeline;
+pub mod reload;
 mod resources;
 pub mod router;
 pub mod server;
 mod state;
+pub mod watch;
 
 pub use component::{EngineOptions, LoadError, Runtime};
 pub use config::{Config, ConfigError};
 pub use error::Hook;
 pub use pipeline::{ClientAddr, Pipeline};
+pub use reload::{LivePipeline, ReloadError, ReloadStatus};

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
-use shallot::{Config, Pipeline};
+use shallot::{Config, LivePipeline, Pipeline};
 
 #[derive(Parser)]
 #[command(
@@ -65,7 +65,7 @@ fn main() -> anyhow::Result<()> {
 
 async fn serve(path: PathBuf, listen: Option<SocketAddr>) -> anyhow::Result<()> {
     let config = Config::load(&path)?;
-    let pipeline = Arc::new(Pipeline::load(&config).await?);
+    let live = Arc::new(LivePipeline::load(&path).await?);
     let addr = listen.unwrap_or(config.server.listen);
     let listener = tokio::net::TcpListener::bind(addr)
         .await
@@ -74,12 +74,28 @@ async fn serve(path: PathBuf, listen: Option<SocketAddr>) -> anyhow::Result<()> 
         "serving {} on http://{} ({} middleware, {} views)",
         path.display(),
         listener.local_addr()?,
-        pipeline.middleware().len(),
+        live.current().middleware().len(),
         config.views.len()
     );
-    shallot::server::serve(listener, pipeline, &config.server, shutdown_signal()).await?;
+    // Reload on changes to the config or any component, and on SIGHUP.
+    let _watch = shallot::watch::spawn(live.clone()).context("cannot watch the config's files")?;
+    tokio::spawn(reload_on_sighup(live.clone()));
+    shallot::server::serve(listener, live, &config.server, shutdown_signal()).await?;
     tracing::info!("stopped");
     Ok(())
+}
+
+async fn reload_on_sighup(live: Arc<LivePipeline>) {
+    use tokio::signal::unix::{SignalKind, signal};
+    let Ok(mut hup) = signal(SignalKind::hangup()) else {
+        tracing::warn!("cannot listen for SIGHUP; reloads come from file changes only");
+        return;
+    };
+    while hup.recv().await.is_some() {
+        tracing::info!("SIGHUP: reloading");
+        // The outcome is logged and kept in the status by reload().
+        let _ = live.reload().await;
+    }
 }
 
 async fn shutdown_signal() {

@@ -18,6 +18,7 @@ use tokio::net::TcpListener;
 
 use crate::config::ServerConfig;
 use crate::pipeline::{ClientAddr, Pipeline};
+use crate::reload::LivePipeline;
 
 /// How long a client may take to send its request head (slowloris).
 const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
@@ -29,7 +30,7 @@ const BODY_READ_TIMEOUT: Duration = Duration::from_secs(30);
 /// shutdown timeout).
 pub async fn serve(
     listener: TcpListener,
-    pipeline: Arc<Pipeline>,
+    pipeline: Arc<LivePipeline>,
     settings: &ServerConfig,
     shutdown: impl Future<Output = ()>,
 ) -> std::io::Result<()> {
@@ -52,9 +53,11 @@ pub async fn serve(
             () = &mut shutdown => break,
         };
         let _ = stream.set_nodelay(true);
-        let pipeline = pipeline.clone();
+        let live = pipeline.clone();
         let service = service_fn(move |req| {
-            let pipeline = pipeline.clone();
+            // Each request runs entirely on the version current when it
+            // arrived, even if a reload swaps in another meanwhile.
+            let pipeline = live.current();
             async move { Ok::<_, Infallible>(respond(&pipeline, req, peer, max_body).await) }
         });
         let conn = http1::Builder::new()

@@ -3,6 +3,7 @@
 mod apps;
 mod cycle;
 mod guests;
+mod hotswap;
 mod load;
 mod quickstart;
 mod responses;

@@ -49,7 +49,10 @@ struct Server {
 async fn start(settings: ServerConfig) -> Server {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    let pipeline = Arc::new(pipeline(APP).await);
+    let pipeline = Arc::new(shallot::LivePipeline::fixed(
+        pipeline(APP).await,
+        shallot_tests::runtime().clone(),
+    ));
     let (stop, stopped) = oneshot::channel::<()>();
     let task = tokio::spawn(async move {
         shallot::server::serve(listener, pipeline, &settings, async {

@@ -1,0 +1,208 @@
+//! Hot swap: a pipeline that can be replaced while serving.
+//!
+//! A reload builds a complete new pipeline off the request path (config,
+//! compile, link, validate, routes) and then swaps it in atomically. Every
+//! request holds an `Arc` of the version it started on and runs entirely on
+//! it; the old version is freed when its last request ends. A reload that
+//! fails changes nothing for clients: the current pipeline keeps serving and
+//! the reason is logged and kept for `shallot status`.
+
+use std::collections::hash_map::DefaultHasher;
+use std::hash::{Hash, Hasher};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::SystemTime;
+
+use arc_swap::ArcSwap;
+
+use crate::component::{EngineOptions, Runtime};
+use crate::config::Config;
+use crate::pipeline::Pipeline;
+
+/// Why a pipeline could not be (re)built.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ReloadError {
+    /// The config file is invalid.
+    #[error(transparent)]
+    Config(#[from] crate::config::ConfigError),
+    /// A component was refused.
+    #[error(transparent)]
+    Load(#[from] crate::component::LoadError),
+    /// A file disappeared between reading the config and hashing it.
+    #[error("cannot read a component file: {0}")]
+    Io(#[from] std::io::Error),
+    /// A fixed pipeline has no config file to reload from.
+    #[error("this pipeline has no config file to reload from")]
+    NoConfig,
+}
+
+/// What `shallot status` reports.
+#[derive(Debug, Clone)]
+pub struct ReloadStatus {
+    /// 1 for the pipeline served at start, +1 for every successful swap.
+    pub version: u64,
+    /// When the active version was loaded.
+    pub loaded_at: SystemTime,
+    /// Each component file of the active version with its content hash.
+    pub components: Vec<(String, String)>,
+    /// Why the most recent reload failed, if it did (cleared by a good one).
+    pub last_error: Option<String>,
+}
+
+/// The pipeline being served, replaceable at any time.
+pub struct LivePipeline {
+    current: ArcSwap<Pipeline>,
+    config_path: Option<PathBuf>,
+    runtime: Mutex<Runtime>,
+    status: Mutex<ReloadStatus>,
+    /// What the active version was built from, to skip no-op reloads (an
+    /// editor touching a file twice).
+    fingerprint: Mutex<u64>,
+    /// One reload at a time: two racing reloads could swap in an older one.
+    reloading: tokio::sync::Mutex<()>,
+}
+
+impl LivePipeline {
+    /// Loads `config_path` and serves it; `reload` re-reads that file.
+    pub async fn load(config_path: &Path) -> Result<LivePipeline, ReloadError> {
+        let config = Config::load(config_path)?;
+        let runtime = Runtime::new(EngineOptions::for_config(&config))?;
+        let pipeline = Pipeline::load_with(&runtime, &config).await?;
+        let (fingerprint, components) = fingerprint(&config)?;
+        Ok(LivePipeline {
+            current: ArcSwap::from_pointee(pipeline),
+            config_path: Some(config_path.to_owned()),
+            runtime: Mutex::new(runtime),
+            status: Mutex::new(ReloadStatus {
+                version: 1,
+                loaded_at: SystemTime::now(),
+                components,
+                last_error: None,
+            }),
+            fingerprint: Mutex::new(fingerprint),
+            reloading: tokio::sync::Mutex::new(()),
+        })
+    }
+
+    /// Serves a fixed pipeline (no config file to reload from).
+    pub fn fixed(pipeline: Pipeline, runtime: Runtime) -> LivePipeline {
+        LivePipeline {
+            current: ArcSwap::from_pointee(pipeline),
+            config_path: None,
+            runtime: Mutex::new(runtime),
+            status: Mutex::new(ReloadStatus {
+                version: 1,
+                loaded_at: SystemTime::now(),
+                components: Vec::new(),
+                last_error: None,
+            }),
+            fingerprint: Mutex::new(0),
+            reloading: tokio::sync::Mutex::new(()),
+        }
+    }
+
+    /// The version to run the next request on.
+    pub fn current(&self) -> Arc<Pipeline> {
+        self.current.load_full()
+    }
+
+    /// The config file this pipeline reloads from.
+    pub fn config_path(&self) -> Option<&Path> {
+        self.config_path.as_deref()
+    }
+
+    /// A snapshot of the reload state.
+    pub fn status(&self) -> ReloadStatus {
+        self.status.lock().expect("status lock").clone()
+    }
+
+    /// Rebuilds from the config file and swaps the result in. `Ok(false)`
+    /// when nothing changed since the active version; on error the active
+    /// version stays and the reason is kept in [`ReloadStatus::last_error`].
+    pub async fn reload(&self) -> Result<bool, ReloadError> {
+        let _one_at_a_time = self.reloading.lock().await;
+        let result = self.try_reload().await;
+        let mut status = self.status.lock().expect("status lock");
+        match &result {
+            Ok(Some(components)) => {
+                status.version += 1;
+                status.loaded_at = SystemTime::now();
+                status.components = components.clone();
+                status.last_error = None;
+                tracing::info!(
+                    version = status.version,
+                    "reloaded: the new pipeline is serving"
+                );
+            }
+            Ok(None) => tracing::debug!("reload: nothing changed"),
+            Err(e) => {
+                tracing::error!(
+                    "reload failed; version {} keeps serving: {e}",
+                    status.version
+                );
+                status.last_error = Some(e.to_string());
+            }
+        }
+        result.map(|swapped| swapped.is_some())
+    }
+
+    /// The new version's component hashes, or `None` when nothing changed.
+    async fn try_reload(&self) -> Result<Option<Vec<(String, String)>>, ReloadError> {
+        let path = self.config_path.as_deref().ok_or(ReloadError::NoConfig)?;
+        let config = Config::load(path)?;
+        let (fingerprint, components) = fingerprint(&config)?;
+        if fingerprint == *self.fingerprint.lock().expect("fingerprint lock") {
+            return Ok(None);
+        }
+        let options = EngineOptions::for_config(&config);
+        let same_engine = {
+            let current = self.runtime.lock().expect("runtime lock");
+            (*current.options() == options).then(|| current.clone())
+        };
+        // A change of engine-wide settings (fuel, stack) needs a new engine.
+        let runtime = match same_engine {
+            Some(runtime) => runtime,
+            None => Runtime::new(options)?,
+        };
+        let pipeline = Pipeline::load_with(&runtime, &config).await?;
+        self.current.store(Arc::new(pipeline));
+        *self.runtime.lock().expect("runtime lock") = runtime;
+        *self.fingerprint.lock().expect("fingerprint lock") = fingerprint;
+        Ok(Some(components))
+    }
+
+    /// Every file a reload depends on: the config and each component.
+    pub fn watched_files(&self) -> Vec<PathBuf> {
+        let Some(path) = &self.config_path else {
+            return Vec::new();
+        };
+        let mut files = vec![path.clone()];
+        if let Ok(config) = Config::load(path) {
+            files.extend(
+                config
+                    .middleware
+                    .iter()
+                    .chain(config.views.values())
+                    .map(|c| c.component.clone()),
+            );
+        }
+        files
+    }
+}
+
+/// A hash of the config text and every component's bytes, plus each
+/// component's own hash for the status report.
+fn fingerprint(config: &Config) -> std::io::Result<(u64, Vec<(String, String)>)> {
+    let mut all = DefaultHasher::new();
+    std::fs::read(&config.path)?.hash(&mut all);
+    let mut components = Vec::new();
+    for spec in config.middleware.iter().chain(config.views.values()) {
+        let bytes = std::fs::read(&spec.component)?;
+        bytes.hash(&mut all);
+        let mut one = DefaultHasher::new();
+        bytes.hash(&mut one);
+        components.push((spec.name.clone(), format!("{:016x}", one.finish())));
+    }
+    Ok((all.finish(), components))
+}

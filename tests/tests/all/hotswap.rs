@@ -1,0 +1,208 @@
+//! Hot swap under load: every request runs on exactly one pipeline
+//! version, none fails, and a broken reload changes nothing for clients.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::time::Duration;
+
+use shallot::LivePipeline;
+use shallot_tests::{get, guests, with_guests};
+
+fn temp_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("shallot-hotswap-{name}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// Replaces a file the way deploy tools do: write aside, then rename.
+fn replace(path: &Path, contents: &[u8]) {
+    let tmp = path.with_extension("tmp");
+    std::fs::write(&tmp, contents).unwrap();
+    std::fs::rename(&tmp, path).unwrap();
+}
+
+/// Two probes that both mark responses with `version`: a response from
+/// one version says `vN, vN`; a mix would say `v1, v2`.
+fn config(version: &str, component: &str) -> String {
+    with_guests(&format!(
+        "[[middleware]]\nname = \"a\"\ncomponent = \"{component}\"\nconfig = {{ name = \"{version}\" }}\n\
+         [[middleware]]\nname = \"b\"\ncomponent = \"{component}\"\nconfig = {{ name = \"{version}\" }}\n\
+         [views.v]\ncomponent = \"{{probe-view}}\"\n[[routes]]\npath = \"ok\"\nview = \"v\"\n"
+    ))
+}
+
+struct Load {
+    stop: Arc<AtomicBool>,
+    served: Arc<AtomicUsize>,
+    tasks: Vec<tokio::task::JoinHandle<Vec<String>>>,
+}
+
+/// Clients sending requests back to back; each returns what went wrong.
+fn start_load(
+    live: &Arc<LivePipeline>,
+    clients: usize,
+    ok: fn(&http::Response<bytes::Bytes>) -> bool,
+) -> Load {
+    let stop = Arc::new(AtomicBool::new(false));
+    let served = Arc::new(AtomicUsize::new(0));
+    let tasks = (0..clients)
+        .map(|_| {
+            let (live, stop, served) = (live.clone(), stop.clone(), served.clone());
+            tokio::spawn(async move {
+                let mut bad = Vec::new();
+                while !stop.load(Ordering::Relaxed) {
+                    let resp = live.current().handle(get("/ok")).await;
+                    if !ok(&resp) {
+                        bad.push(format!("{} {:?}", resp.status(), resp.headers()));
+                    }
+                    served.fetch_add(1, Ordering::Relaxed);
+                }
+                bad
+            })
+        })
+        .collect();
+    Load {
+        stop,
+        served,
+        tasks,
+    }
+}
+
+impl Load {
+    async fn finish(self) -> (usize, Vec<String>) {
+        self.stop.store(true, Ordering::Relaxed);
+        let mut bad = Vec::new();
+        for task in self.tasks {
+            bad.extend(task.await.unwrap());
+        }
+        (self.served.load(Ordering::Relaxed), bad)
+    }
+}
+
+fn one_version(resp: &http::Response<bytes::Bytes>) -> bool {
+    let seen: Vec<&str> = resp
+        .headers()
+        .get_all("x-seen")
+        .iter()
+        .map(|v| v.to_str().unwrap())
+        .collect();
+    resp.status() == 200 && (seen == ["v1", "v1"] || seen == ["v2", "v2"])
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fifty_swaps_under_load_lose_no_request_and_never_mix_versions() {
+    let dir = temp_dir("fifty");
+    let path = dir.join("shallot.toml");
+    replace(&path, config("v1", "{probe}").as_bytes());
+    let live = Arc::new(LivePipeline::load(&path).await.unwrap());
+    let load = start_load(&live, 4, one_version);
+
+    for i in 0..50 {
+        let version = if i % 2 == 0 { "v2" } else { "v1" };
+        if i == 25 {
+            // A broken component in the middle of the sequence.
+            let junk = dir.join("junk.wasm");
+            std::fs::write(&junk, b"\0asm not really").unwrap();
+            replace(&path, config("v3", junk.to_str().unwrap()).as_bytes());
+            assert!(live.reload().await.is_err());
+            let err = live.status().last_error.unwrap();
+            assert!(err.contains("cannot compile"), "{err}");
+        }
+        replace(&path, config(version, "{probe}").as_bytes());
+        assert!(live.reload().await.unwrap(), "swap {i} changed something");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    let (served, bad) = load.finish().await;
+    assert!(
+        bad.is_empty(),
+        "{} of {served} requests failed or mixed versions: {:?}",
+        bad.len(),
+        &bad[..bad.len().min(5)]
+    );
+    assert!(
+        served > 50,
+        "the load kept running during the swaps ({served} requests)"
+    );
+    let status = live.status();
+    assert_eq!(status.version, 51);
+    assert_eq!(status.last_error, None, "a good reload clears the error");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_watcher_swaps_a_replaced_component_file_once_and_survives_a_half_written_one() {
+    let dir = temp_dir("watch");
+    let component = dir.join("mw.wasm");
+    let probe = std::fs::read(guests::PROBE).unwrap();
+    let security = std::fs::read(guests::SECURITY_HEADERS).unwrap();
+    replace(&component, &probe);
+    let path = dir.join("shallot.toml");
+    replace(&path, config("v1", component.to_str().unwrap()).as_bytes());
+    let live = Arc::new(LivePipeline::load(&path).await.unwrap());
+    let _watch = shallot::watch::spawn(live.clone()).unwrap();
+
+    // A component written in two chunks: the first half alone would not
+    // compile; the watcher reloads once both are there.
+    let half = security.len() / 2;
+    std::fs::write(&component, &security[..half]).unwrap();
+    {
+        use std::io::Write;
+        let mut f = std::fs::OpenOptions::new()
+            .append(true)
+            .open(&component)
+            .unwrap();
+        f.write_all(&security[half..]).unwrap();
+    }
+    let swapped = wait_for(|| {
+        let live = live.clone();
+        async move {
+            live.current()
+                .handle(get("/ok"))
+                .await
+                .headers()
+                .contains_key("x-frame-options")
+        }
+    })
+    .await;
+    assert!(swapped, "the new component was never served");
+    assert_eq!(live.status().last_error, None);
+
+    // Touched twice in a row: one reload, or none if nothing changed.
+    let before = live.status().version;
+    replace(&component, &probe);
+    replace(&component, &probe);
+    let back = wait_for(|| {
+        let live = live.clone();
+        async move {
+            live.current()
+                .handle(get("/ok"))
+                .await
+                .headers()
+                .contains_key("x-seen")
+        }
+    })
+    .await;
+    assert!(back, "the replaced component was never served");
+    tokio::time::sleep(shallot::watch::DEBOUNCE * 4).await;
+    assert_eq!(
+        live.status().version,
+        before + 1,
+        "two quick writes give one reload"
+    );
+}
+
+/// Polls `check` for up to 10 s: a bound on waiting for the watcher, not a
+/// speed requirement.
+async fn wait_for<F, Fut>(check: F) -> bool
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    for _ in 0..200 {
+        if check().await {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    false
+}
