@@ -116,6 +116,8 @@ pub struct Runtime {
     /// Compiled components by content, so loading the same file twice (a
     /// reload, a test suite) compiles it once.
     compiled: Arc<Mutex<HashMap<Vec<u8>, Component>>>,
+    /// Compiled components on disk, shared with later runs.
+    disk: Option<crate::cache::DiskCache>,
     options: EngineOptions,
 }
 
@@ -138,8 +140,28 @@ impl Runtime {
             engine,
             linker: Arc::new(linker),
             compiled: Arc::default(),
+            disk: None,
             options,
         })
+    }
+
+    /// Keeps compiled components in `dir` too (see `shallot precompile`).
+    pub fn with_disk_cache(mut self, dir: &Path) -> Runtime {
+        self.disk = Some(crate::cache::DiskCache::new(dir));
+        self
+    }
+
+    /// Compiles (or loads from the caches) one component file, without
+    /// linking it; `true` when it came from the disk cache.
+    pub fn precompile(&self, path: &Path) -> Result<bool, LoadError> {
+        self.compile(path)
+            .map(|(_, cached)| cached)
+            .map_err(|e| LoadError::Compile {
+                location: path.display().to_string(),
+                label: "component".into(),
+                path: path.display().to_string(),
+                reason: format!("{e:#}"),
+            })
     }
 
     /// The engine-wide settings this runtime was built with.
@@ -160,7 +182,7 @@ impl Runtime {
                 "{label} has a fuel limit but this runtime counts no fuel (EngineOptions::fuel)"
             )));
         }
-        let component = self
+        let (component, _) = self
             .compile(&spec.component)
             .map_err(|e| LoadError::Compile {
                 location: spec.location.clone(),
@@ -347,17 +369,23 @@ impl Prepared {
 }
 
 impl Runtime {
-    fn compile(&self, path: &Path) -> wasmtime::Result<Component> {
+    fn compile(&self, path: &Path) -> wasmtime::Result<(Component, bool)> {
         let bytes = std::fs::read(path)?;
         if let Some(component) = self.compiled.lock().expect("cache lock").get(&bytes) {
-            return Ok(component.clone());
+            return Ok((component.clone(), true));
         }
-        let component = Component::new(&self.engine, &bytes)?;
+        let (component, cached) = match &self.disk {
+            Some(disk) => {
+                let (component, source) = disk.load_or_compile(&self.engine, &bytes)?;
+                (component, source == crate::cache::Source::Cache)
+            }
+            None => (Component::new(&self.engine, &bytes)?, false),
+        };
         self.compiled
             .lock()
             .expect("cache lock")
             .insert(bytes, component.clone());
-        Ok(component)
+        Ok((component, cached))
     }
 }
 

@@ -59,6 +59,12 @@ pub struct ServerConfig {
     pub max_body_bytes: usize,
     /// How long in-flight requests may take to finish on shutdown. Default 30 s.
     pub shutdown_timeout: Duration,
+    /// Example: `compile_cache = ".shallot/cache"` (the default, beside the
+    /// config): compiled components, reused across restarts and reloads.
+    pub compile_cache: PathBuf,
+    /// Example: `admin = "127.0.0.1:9901"`: the status endpoint's listener.
+    /// Off unless set; keep it on loopback.
+    pub admin: Option<SocketAddr>,
 }
 
 impl Default for ServerConfig {
@@ -68,6 +74,8 @@ impl Default for ServerConfig {
             max_header_bytes: 16 * 1024,
             max_body_bytes: 2_621_440,
             shutdown_timeout: Duration::from_secs(30),
+            compile_cache: PathBuf::from(".shallot/cache"),
+            admin: None,
         }
     }
 }
@@ -130,6 +138,8 @@ struct RawServer {
     max_header_bytes: Option<usize>,
     max_body_bytes: Option<usize>,
     shutdown_timeout_secs: Option<u64>,
+    compile_cache: Option<String>,
+    admin: Option<Spanned<String>>,
 }
 
 /// A `[[middleware]]` entry or a `[views.NAME]` table.
@@ -207,7 +217,8 @@ impl Config {
         let src = Source::new(path, text);
         let raw: RawConfig = toml::from_str(text).map_err(|e| src.toml_error(&e))?;
         let base = path.parent().unwrap_or(Path::new("."));
-        let server = server(&src, raw.server)?;
+        let mut server = server(&src, raw.server)?;
+        server.compile_cache = base.join(&server.compile_cache);
 
         let (defaults, limits) = limits(&src, raw.limits)?;
 
@@ -410,6 +421,21 @@ fn server(src: &Source<'_>, raw: RawServer) -> Result<ServerConfig, ConfigError>
     }
     if let Some(secs) = raw.shutdown_timeout_secs {
         server.shutdown_timeout = Duration::from_secs(secs);
+    }
+    if let Some(dir) = raw.compile_cache {
+        server.compile_cache = PathBuf::from(dir);
+    }
+    if let Some(admin) = raw.admin {
+        server.admin = Some(admin.get_ref().parse().map_err(|_| {
+            src.error(
+                admin.span(),
+                "server.admin",
+                format!(
+                    "invalid address {:?}: expected IP:PORT, e.g. \"127.0.0.1:9901\"",
+                    admin.get_ref()
+                ),
+            )
+        })?);
     }
     Ok(server)
 }

@@ -22,7 +22,9 @@
 
 #![deny(missing_docs)]
 
+pub mod admin;
 mod bindings;
+mod cache;
 mod capability;
 pub mod component;
 pub mod config;

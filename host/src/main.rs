@@ -38,6 +38,19 @@ enum Command {
         /// The config file (shallot.toml).
         config: PathBuf,
     },
+    /// Compile every component into the compile cache ahead of time.
+    Precompile {
+        /// The config file (shallot.toml).
+        config: PathBuf,
+    },
+    /// Ask a running server's admin endpoint for its status.
+    Status {
+        /// The admin address; defaults to the config's `server.admin`.
+        #[arg(long)]
+        admin: Option<SocketAddr>,
+        /// The config file (shallot.toml), to find `server.admin`.
+        config: Option<PathBuf>,
+    },
 }
 
 fn main() -> anyhow::Result<()> {
@@ -59,6 +72,8 @@ fn main() -> anyhow::Result<()> {
             Command::Serve { listen, config } => serve(config, listen).await,
             Command::Check { config } => check(config).await,
             Command::Routes { config } => routes(config),
+            Command::Precompile { config } => precompile(config),
+            Command::Status { admin, config } => status(admin, config).await,
         }
     })
 }
@@ -79,6 +94,13 @@ async fn serve(path: PathBuf, listen: Option<SocketAddr>) -> anyhow::Result<()> 
     );
     // Reload on changes to the config or any component, and on SIGHUP.
     let _watch = shallot::watch::spawn(live.clone()).context("cannot watch the config's files")?;
+    if let Some(admin) = config.server.admin {
+        let listener = tokio::net::TcpListener::bind(admin)
+            .await
+            .with_context(|| format!("cannot listen on the admin address {admin}"))?;
+        tracing::info!("admin status on http://{admin}/status");
+        tokio::spawn(shallot::admin::serve(listener, live.clone()));
+    }
     tokio::spawn(reload_on_sighup(live.clone()));
     shallot::server::serve(listener, live, &config.server, shutdown_signal()).await?;
     tracing::info!("stopped");
@@ -123,5 +145,45 @@ async fn check(path: PathBuf) -> anyhow::Result<()> {
 fn routes(path: PathBuf) -> anyhow::Result<()> {
     let config = Config::load(&path)?;
     print!("{}", shallot::router::show_urls(&config.router));
+    Ok(())
+}
+
+fn precompile(path: PathBuf) -> anyhow::Result<()> {
+    let config = Config::load(&path)?;
+    let runtime = shallot::Runtime::new(shallot::EngineOptions::for_config(&config))?
+        .with_disk_cache(&config.server.compile_cache);
+    for spec in config.middleware.iter().chain(config.views.values()) {
+        let cached = runtime.precompile(&spec.component)?;
+        let how = if cached { "cached" } else { "compiled" };
+        println!("{how:<8}  {:<20}  {}", spec.name, spec.component.display());
+    }
+    println!("cache: {}", config.server.compile_cache.display());
+    Ok(())
+}
+
+async fn status(admin: Option<SocketAddr>, config: Option<PathBuf>) -> anyhow::Result<()> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let addr = match (admin, config) {
+        (Some(addr), _) => addr,
+        (None, Some(path)) => Config::load(&path)?
+            .server
+            .admin
+            .with_context(|| format!("{} sets no server.admin address", path.display()))?,
+        (None, None) => anyhow::bail!("give the admin address (--admin ADDR) or the config file"),
+    };
+    let mut stream = tokio::net::TcpStream::connect(addr)
+        .await
+        .with_context(|| {
+            format!("no admin endpoint at {addr} (is `server.admin` set and the server running?)")
+        })?;
+    stream
+        .write_all(b"GET /status HTTP/1.0\r\nHost: shallot\r\n\r\n")
+        .await?;
+    let mut response = String::new();
+    stream.read_to_string(&mut response).await?;
+    let body = response.split_once("\r\n\r\n").map_or("", |(_, b)| b);
+    let status: serde_json::Value =
+        serde_json::from_str(body).context("the admin endpoint sent no JSON")?;
+    println!("{}", serde_json::to_string_pretty(&status)?);
     Ok(())
 }

@@ -44,7 +44,7 @@ pub struct ReloadStatus {
     pub version: u64,
     /// When the active version was loaded.
     pub loaded_at: SystemTime,
-    /// Each component file of the active version with its content hash.
+    /// Each component of the active version with its file's SHA-256.
     pub components: Vec<(String, String)>,
     /// Why the most recent reload failed, if it did (cleared by a good one).
     pub last_error: Option<String>,
@@ -63,11 +63,30 @@ pub struct LivePipeline {
     reloading: tokio::sync::Mutex<()>,
 }
 
+impl ReloadStatus {
+    /// The JSON the admin endpoint serves.
+    pub fn to_json(&self) -> serde_json::Value {
+        let loaded_at = self
+            .loaded_at
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        serde_json::json!({
+            "version": self.version,
+            "loaded_at_unix": loaded_at,
+            "components": self.components.iter()
+                .map(|(name, sha)| serde_json::json!({ "name": name, "sha256": sha }))
+                .collect::<Vec<_>>(),
+            "last_error": self.last_error,
+        })
+    }
+}
+
 impl LivePipeline {
     /// Loads `config_path` and serves it; `reload` re-reads that file.
     pub async fn load(config_path: &Path) -> Result<LivePipeline, ReloadError> {
         let config = Config::load(config_path)?;
-        let runtime = Runtime::new(EngineOptions::for_config(&config))?;
+        let runtime = Runtime::new(EngineOptions::for_config(&config))?
+            .with_disk_cache(&config.server.compile_cache);
         let pipeline = Pipeline::load_with(&runtime, &config).await?;
         let (fingerprint, components) = fingerprint(&config)?;
         Ok(LivePipeline {
@@ -163,7 +182,7 @@ impl LivePipeline {
         // A change of engine-wide settings (fuel, stack) needs a new engine.
         let runtime = match same_engine {
             Some(runtime) => runtime,
-            None => Runtime::new(options)?,
+            None => Runtime::new(options)?.with_disk_cache(&config.server.compile_cache),
         };
         let pipeline = Pipeline::load_with(&runtime, &config).await?;
         self.current.store(Arc::new(pipeline));
@@ -200,9 +219,7 @@ fn fingerprint(config: &Config) -> std::io::Result<(u64, Vec<(String, String)>)>
     for spec in config.middleware.iter().chain(config.views.values()) {
         let bytes = std::fs::read(&spec.component)?;
         bytes.hash(&mut all);
-        let mut one = DefaultHasher::new();
-        bytes.hash(&mut one);
-        components.push((spec.name.clone(), format!("{:016x}", one.finish())));
+        components.push((spec.name.clone(), crate::cache::sha256(&bytes)));
     }
     Ok((all.finish(), components))
 }

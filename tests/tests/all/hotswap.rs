@@ -206,3 +206,115 @@ where
     }
     false
 }
+
+fn runtime(fuel: bool, cache: &Path) -> shallot::Runtime {
+    shallot::Runtime::new(shallot::EngineOptions {
+        fuel,
+        ..shallot::EngineOptions::default()
+    })
+    .unwrap()
+    .with_disk_cache(cache)
+}
+
+#[test]
+fn the_compile_cache_is_reused_and_corrupt_or_foreign_entries_are_rebuilt() {
+    let cache = temp_dir("cache");
+    let _ = std::fs::remove_dir_all(&cache);
+    let probe = Path::new(guests::PROBE);
+    assert!(
+        !runtime(false, &cache).precompile(probe).unwrap(),
+        "first run compiles"
+    );
+    assert!(
+        runtime(false, &cache).precompile(probe).unwrap(),
+        "a restart loads from the cache"
+    );
+
+    let entry = |suffix: &str| {
+        let mut found: Vec<PathBuf> = std::fs::read_dir(&cache)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.to_str().unwrap().ends_with(suffix))
+            .collect();
+        found.sort();
+        found
+    };
+    // Corrupt: flip bytes in the middle of the compiled code.
+    let cwasm = entry(".cwasm").pop().unwrap();
+    let mut bytes = std::fs::read(&cwasm).unwrap();
+    let mid = bytes.len() / 2;
+    bytes[mid] ^= 0xff;
+    std::fs::write(&cwasm, &bytes).unwrap();
+    assert!(
+        !runtime(false, &cache).precompile(probe).unwrap(),
+        "a corrupt entry is rebuilt"
+    );
+    assert!(
+        runtime(false, &cache).precompile(probe).unwrap(),
+        "and the rebuilt entry is used"
+    );
+
+    // Foreign: an entry compiled for another engine configuration (fuel),
+    // with a valid digest, put where this engine looks.
+    assert!(!runtime(true, &cache).precompile(probe).unwrap());
+    let entries = entry(".cwasm");
+    assert_eq!(entries.len(), 2, "one entry per engine configuration");
+    let mine = entries.iter().find(|p| **p == cwasm).unwrap().clone();
+    let foreign = entries.into_iter().find(|p| *p != cwasm).unwrap();
+    std::fs::copy(&foreign, &mine).unwrap();
+    std::fs::copy(
+        foreign.with_extension("sha256"),
+        mine.with_extension("sha256"),
+    )
+    .unwrap();
+    assert!(
+        !runtime(false, &cache).precompile(probe).unwrap(),
+        "a foreign entry is rebuilt, not loaded"
+    );
+    assert!(runtime(false, &cache).precompile(probe).unwrap());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_admin_endpoint_reports_version_hashes_and_the_last_error() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let dir = temp_dir("admin");
+    let path = dir.join("shallot.toml");
+    replace(&path, config("v1", "{probe}").as_bytes());
+    let live = Arc::new(LivePipeline::load(&path).await.unwrap());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(shallot::admin::serve(listener, live.clone()));
+    let fetch = || async move {
+        let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
+        s.write_all(b"GET /status HTTP/1.0\r\n\r\n").await.unwrap();
+        let mut text = String::new();
+        s.read_to_string(&mut text).await.unwrap();
+        let body = text.split_once("\r\n\r\n").unwrap().1.to_owned();
+        serde_json::from_str::<serde_json::Value>(&body).unwrap()
+    };
+    let status = fetch().await;
+    assert_eq!(status["version"], 1);
+    assert_eq!(status["last_error"], serde_json::Value::Null);
+    let probe_sha = {
+        use std::fmt::Write;
+        let digest = sha256(&std::fs::read(guests::PROBE).unwrap());
+        digest.iter().fold(String::new(), |mut s, b| {
+            let _ = write!(s, "{b:02x}");
+            s
+        })
+    };
+    assert_eq!(status["components"][0]["name"], "a");
+    assert_eq!(status["components"][0]["sha256"], probe_sha);
+
+    replace(&path, b"[[middleware]]\nname = \"a\"\n");
+    assert!(live.reload().await.is_err());
+    let status = fetch().await;
+    assert_eq!(status["version"], 1);
+    let err = status["last_error"].as_str().unwrap();
+    assert!(err.contains("missing field `component`"), "{err}");
+}
+
+fn sha256(bytes: &[u8]) -> Vec<u8> {
+    use sha2::Digest;
+    sha2::Sha256::digest(bytes).to_vec()
+}
