@@ -258,13 +258,7 @@ impl Runtime {
                 bindings::VERSION
             )));
         }
-        let hooks = [
-            Hook::ProcessRequest,
-            Hook::ProcessView,
-            Hook::ProcessException,
-            Hook::ProcessResponse,
-        ];
-        self.only_known_exports(&component.pre, &hooks)
+        self.only_known_exports(&component.pre, &Hook::MIDDLEWARE)
             .map_err(&exports_err)?;
         self.check_signatures(&component.pre, &component.context, |store, instance| {
             component.hooks.load_all(store, instance).map(|_| ())

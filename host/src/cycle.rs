@@ -105,9 +105,6 @@ impl<'p> Invocation<'p> {
         let mut entered = n;
         let mut early = None;
         for k in 0..n {
-            if self.pipeline.middleware[k].hooks.request.is_none() {
-                continue;
-            }
             match self.process_request(k).await {
                 Ok(None) => {}
                 Ok(Some(resp)) => {
@@ -127,9 +124,6 @@ impl<'p> Invocation<'p> {
             None => self.get_response().await,
         };
         for k in (0..entered).rev() {
-            if self.pipeline.middleware[k].hooks.response.is_none() {
-                continue;
-            }
             resp = match self.process_response(k, resp).await {
                 Ok(resp) => resp,
                 Err(failure) => self.failure_response(k, Hook::ProcessResponse, &failure),
@@ -150,9 +144,6 @@ impl<'p> Invocation<'p> {
 
         // Apply view middleware, top to bottom.
         for k in 0..self.pipeline.middleware.len() {
-            if self.pipeline.middleware[k].hooks.view.is_none() {
-                continue;
-            }
             match self.process_view(k, &info).await {
                 Ok(None) => {}
                 Ok(Some(resp)) => return resp,
@@ -170,9 +161,6 @@ impl<'p> Invocation<'p> {
 
         // Apply exception middleware, bottom to top; the first response wins.
         for k in (0..self.pipeline.middleware.len()).rev() {
-            if self.pipeline.middleware[k].hooks.exception.is_none() {
-                continue;
-            }
             match self.process_exception(k, &error).await {
                 Ok(None) => {}
                 Ok(Some(resp)) => return resp,
@@ -184,7 +172,8 @@ impl<'p> Invocation<'p> {
 
     // ===== calls into guests =====
     //
-    // Each call lends the request (and a response, for process_response) to
+    // A middleware without the hook passes (no instance is created). Each
+    // call lends the request (and a response, for process_response) to
     // the component's store, calls, and takes them back, trap or not.
 
     async fn process_request(&mut self, k: usize) -> Result<Option<Resp>, Failure> {

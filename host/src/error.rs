@@ -29,6 +29,14 @@ pub enum Hook {
 }
 
 impl Hook {
+    /// The middleware hooks, in Django's order.
+    pub const MIDDLEWARE: [Hook; 4] = [
+        Hook::ProcessRequest,
+        Hook::ProcessView,
+        Hook::ProcessException,
+        Hook::ProcessResponse,
+    ];
+
     /// The WIT name of the hook.
     pub fn name(self) -> &'static str {
         match self {
@@ -126,22 +134,16 @@ pub(crate) fn status_for(kind: ErrorKind) -> u16 {
 /// Django's `response_for_exception` with `DEBUG = False`: the default error
 /// views of `django.views.defaults`, byte for byte.
 pub(crate) fn response_for_failure(kind: ErrorKind) -> ResponseResource {
-    let (status, title, details) = match kind {
-        ErrorKind::NotFound => (
-            404,
+    let status = status_for(kind);
+    let (title, details) = match status {
+        404 => (
             "Not Found",
             "The requested resource was not found on this server.",
         ),
-        ErrorKind::PermissionDenied => (403, "403 Forbidden", ""),
-        ErrorKind::BadRequest | ErrorKind::SuspiciousOperation => (400, "Bad Request (400)", ""),
-        ErrorKind::Internal
-        | ErrorKind::Trap
-        | ErrorKind::MemoryLimit
-        | ErrorKind::CpuLimit
-        | ErrorKind::FuelLimit
-        | ErrorKind::StackLimit => (500, "Server Error (500)", ""),
+        403 => ("403 Forbidden", ""),
+        400 => ("Bad Request (400)", ""),
+        _ => ("Server Error (500)", ""),
     };
-    debug_assert_eq!(status, status_for(kind));
     ResponseResource::with_body(
         status,
         "text/html; charset=utf-8",

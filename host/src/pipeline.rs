@@ -169,12 +169,7 @@ fn into_http(resp: ResponseResource) -> http::Response<Bytes> {
 /// order, one column per hook.
 pub fn hook_table(pipeline: &Pipeline) -> String {
     use crate::error::Hook;
-    let cols = [
-        Hook::ProcessRequest,
-        Hook::ProcessView,
-        Hook::ProcessException,
-        Hook::ProcessResponse,
-    ];
+    let cols = Hook::MIDDLEWARE;
     let width = pipeline
         .middleware
         .iter()
