@@ -80,7 +80,7 @@ fn main() -> anyhow::Result<()> {
 
 async fn serve(path: PathBuf, listen: Option<SocketAddr>) -> anyhow::Result<()> {
     let config = Config::load(&path)?;
-    let live = Arc::new(LivePipeline::load(&path).await?);
+    let live = Arc::new(LivePipeline::from_config(&config).await?);
     let addr = listen.unwrap_or(config.server.listen);
     let listener = tokio::net::TcpListener::bind(addr)
         .await

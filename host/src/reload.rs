@@ -59,6 +59,10 @@ pub struct LivePipeline {
     /// What the active version was built from, to skip no-op reloads (an
     /// editor touching a file twice).
     fingerprint: Mutex<u64>,
+    /// The config and component files of the last config that parsed, which
+    /// the watcher watches (a half-written component of a newer config
+    /// included, so that completing it triggers the reload).
+    files: Mutex<Vec<PathBuf>>,
     /// One reload at a time: two racing reloads could swap in an older one.
     reloading: tokio::sync::Mutex<()>,
 }
@@ -84,14 +88,19 @@ impl ReloadStatus {
 impl LivePipeline {
     /// Loads `config_path` and serves it; `reload` re-reads that file.
     pub async fn load(config_path: &Path) -> Result<LivePipeline, ReloadError> {
-        let config = Config::load(config_path)?;
-        let runtime = Runtime::new(EngineOptions::for_config(&config))?
+        LivePipeline::from_config(&Config::load(config_path)?).await
+    }
+
+    /// Serves an already parsed config; `reload` re-reads its file.
+    pub async fn from_config(config: &Config) -> Result<LivePipeline, ReloadError> {
+        let runtime = Runtime::new(EngineOptions::for_config(config))?
             .with_disk_cache(&config.server.compile_cache);
-        let pipeline = Pipeline::load_with(&runtime, &config).await?;
-        let (fingerprint, components) = fingerprint(&config)?;
+        let pipeline = Pipeline::load_with(&runtime, config).await?;
+        let (fingerprint, components) = fingerprint(config)?;
         Ok(LivePipeline {
             current: ArcSwap::from_pointee(pipeline),
-            config_path: Some(config_path.to_owned()),
+            config_path: Some(config.path.clone()),
+            files: Mutex::new(input_files(config)),
             runtime: Mutex::new(runtime),
             status: Mutex::new(ReloadStatus {
                 version: 1,
@@ -117,6 +126,7 @@ impl LivePipeline {
                 last_error: None,
             }),
             fingerprint: Mutex::new(0),
+            files: Mutex::new(Vec::new()),
             reloading: tokio::sync::Mutex::new(()),
         }
     }
@@ -170,6 +180,7 @@ impl LivePipeline {
     async fn try_reload(&self) -> Result<Option<Vec<(String, String)>>, ReloadError> {
         let path = self.config_path.as_deref().ok_or(ReloadError::NoConfig)?;
         let config = Config::load(path)?;
+        *self.files.lock().expect("files lock") = input_files(&config);
         let (fingerprint, components) = fingerprint(&config)?;
         if fingerprint == *self.fingerprint.lock().expect("fingerprint lock") {
             return Ok(None);
@@ -193,21 +204,20 @@ impl LivePipeline {
 
     /// Every file a reload depends on: the config and each component.
     pub fn watched_files(&self) -> Vec<PathBuf> {
-        let Some(path) = &self.config_path else {
-            return Vec::new();
-        };
-        let mut files = vec![path.clone()];
-        if let Ok(config) = Config::load(path) {
-            files.extend(
-                config
-                    .middleware
-                    .iter()
-                    .chain(config.views.values())
-                    .map(|c| c.component.clone()),
-            );
-        }
-        files
+        self.files.lock().expect("files lock").clone()
     }
+}
+
+fn input_files(config: &Config) -> Vec<PathBuf> {
+    std::iter::once(config.path.clone())
+        .chain(
+            config
+                .middleware
+                .iter()
+                .chain(config.views.values())
+                .map(|c| c.component.clone()),
+        )
+        .collect()
 }
 
 /// A hash of the config text and every component's bytes, plus each
