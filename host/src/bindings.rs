@@ -41,9 +41,17 @@ pub(crate) use generated::shallot::http::{config, key_value, log, outbound_http,
 pub(crate) use generated_view::exports::shallot::http::view;
 
 /// Capabilities that need a grant: (interface, the config field granting it).
-pub(crate) const GRANTED_INTERFACES: [(&str, &str); 2] = [
-    ("key-value", "key_value_stores"),
-    ("outbound-http", "allowed_outbound_hosts"),
+/// Whether a component's grants include a capability.
+pub(crate) type IsGranted = fn(&crate::config::Grants) -> bool;
+
+/// With each: whether a component's grants include it.
+pub(crate) const GRANTED_INTERFACES: [(&str, &str, IsGranted); 2] = [
+    ("key-value", "key_value_stores", |g| {
+        !g.key_value_stores.is_empty()
+    }),
+    ("outbound-http", "allowed_outbound_hosts", |g| {
+        !g.allowed_outbound_hosts.is_empty()
+    }),
 ];
 
 /// The hook interfaces' names as components export them, for load-time

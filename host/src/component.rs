@@ -392,13 +392,9 @@ fn deny_ungranted(
 ) -> Result<(), String> {
     let ty = component.component_type();
     for (name, _) in ty.imports(engine) {
-        for (iface, field) in bindings::GRANTED_INTERFACES {
+        for (iface, field, granted) in bindings::GRANTED_INTERFACES {
             let full = format!("{}/{iface}@{}", bindings::PACKAGE, bindings::VERSION);
-            let granted = match field {
-                "key_value_stores" => !spec.grants.key_value_stores.is_empty(),
-                _ => !spec.grants.allowed_outbound_hosts.is_empty(),
-            };
-            if name == full && !granted {
+            if name == full && !granted(&spec.grants) {
                 return Err(format!(
                     "imports `{name}`, but its config grants no {field} (add `{field} = [...]` to grant it)"
                 ));
