@@ -17,8 +17,9 @@ use crate::bindings::{
     self, process_exception, process_request, process_response, process_view, view,
 };
 use crate::capability::{ComponentContext, Services};
-use crate::config::ComponentSpec;
+use crate::config::{ComponentSpec, InstancePolicy};
 use crate::error::Hook;
+use crate::instance::InstancePool;
 use crate::state::RequestState;
 
 /// Why a component was refused.
@@ -82,13 +83,21 @@ pub struct EngineOptions {
     pub fuel: bool,
     /// The Wasm stack limit.
     pub max_stack_bytes: usize,
+    /// Component instances alive at once, server-wide: the size of the
+    /// pooling allocator. `0` allocates each instance on demand instead.
+    pub concurrent_instances: u32,
+    /// The largest table any component may grow (the pool's table slots).
+    pub max_table_elements: usize,
 }
 
 impl Default for EngineOptions {
     fn default() -> Self {
+        let global = crate::limits::GlobalLimits::default();
         EngineOptions {
             fuel: false,
-            max_stack_bytes: crate::limits::GlobalLimits::default().max_stack_bytes,
+            max_stack_bytes: global.max_stack_bytes,
+            concurrent_instances: global.concurrent_instances,
+            max_table_elements: crate::limits::Limits::default().table_elements,
         }
     }
 }
@@ -101,9 +110,18 @@ impl EngineOptions {
             .iter()
             .chain(config.views.values())
             .any(|c| c.limits.fuel.is_some());
+        let max_table_elements = config
+            .middleware
+            .iter()
+            .chain(config.views.values())
+            .map(|c| c.limits.table_elements)
+            .max()
+            .unwrap_or_default();
         EngineOptions {
             fuel,
             max_stack_bytes: config.limits.max_stack_bytes,
+            concurrent_instances: config.limits.concurrent_instances,
+            max_table_elements,
         }
     }
 }
@@ -131,6 +149,9 @@ impl Runtime {
             .epoch_interruption(true)
             .consume_fuel(options.fuel)
             .max_wasm_stack(options.max_stack_bytes);
+        if options.concurrent_instances > 0 {
+            config.allocation_strategy(crate::limits::pool(&options));
+        }
         let engine = Engine::new(&config).map_err(engine_err)?;
         crate::limits::start_ticker(&engine);
         let mut linker = Linker::new(&engine);
@@ -249,6 +270,7 @@ impl Runtime {
             context: p.context.clone(),
             pre: p.pre.clone(),
             hooks,
+            pool: pool_for(spec),
         };
         if component.hooks.names().is_empty() {
             return Err(exports_err(format!(
@@ -298,6 +320,7 @@ impl Runtime {
             context: p.context.clone(),
             pre: p.pre.clone(),
             indices,
+            pool: pool_for(spec),
         })
     }
 
@@ -335,7 +358,7 @@ impl Runtime {
             &wasmtime::component::Instance,
         ) -> wasmtime::Result<()>,
     ) -> Result<(), String> {
-        let mut store = crate::cycle::new_store(pre.engine(), context.clone());
+        let mut store = crate::instance::new_store(pre.engine(), context.clone());
         let instance = pre
             .instantiate_async(&mut store)
             .await
@@ -404,6 +427,14 @@ fn deny_ungranted(
     Ok(())
 }
 
+/// The pool of warm instances a `reuse` component needs.
+fn pool_for(spec: &ComponentSpec) -> Option<Arc<InstancePool>> {
+    match spec.policy {
+        InstancePolicy::PerRequest => None,
+        InstancePolicy::Reuse(policy) => Some(InstancePool::new(policy)),
+    }
+}
+
 /// `Ok(None)` when the component does not export the hook's interface at
 /// all; an error when it exports it with the wrong shape.
 fn find_hook<I>(
@@ -435,6 +466,8 @@ pub struct MiddlewareComponent {
     pub(crate) context: Arc<ComponentContext>,
     pub(crate) pre: InstancePre<RequestState>,
     pub(crate) hooks: Hooks,
+    /// Warm instances, under the `reuse` policy.
+    pub(crate) pool: Option<Arc<InstancePool>>,
 }
 
 impl MiddlewareComponent {
@@ -446,6 +479,11 @@ impl MiddlewareComponent {
     /// The hooks this component exports, in Django's order.
     pub fn hooks(&self) -> Vec<Hook> {
         self.hooks.names()
+    }
+
+    /// Warm instances waiting in its pool; `None` under `per-request`.
+    pub fn idle_instances(&self) -> Option<usize> {
+        self.pool.as_ref().map(|p| p.idle())
     }
 }
 
@@ -502,11 +540,18 @@ pub struct ViewComponent {
     pub(crate) context: Arc<ComponentContext>,
     pub(crate) pre: InstancePre<RequestState>,
     pub(crate) indices: view::GuestIndices,
+    /// Warm instances, under the `reuse` policy.
+    pub(crate) pool: Option<Arc<InstancePool>>,
 }
 
 impl ViewComponent {
     /// The view's configured name.
     pub fn name(&self) -> &str {
         &self.name
+    }
+
+    /// Warm instances waiting in its pool; `None` under `per-request`.
+    pub fn idle_instances(&self) -> Option<usize> {
+        self.pool.as_ref().map(|p| p.idle())
     }
 }

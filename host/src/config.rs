@@ -95,6 +95,42 @@ pub struct ComponentSpec {
     pub limits: Limits,
     /// What the component may use beyond computing; nothing by default.
     pub grants: Grants,
+    /// Where a request's instance comes from: a fresh one (the default)
+    /// or a pool of warm ones.
+    pub policy: InstancePolicy,
+}
+
+/// `instance_policy`: how long one instance of a component lives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum InstancePolicy {
+    /// A fresh instance for every request that runs one of its hooks,
+    /// dropped when the request ends: nothing survives from one request
+    /// to the next. The default.
+    #[default]
+    PerRequest,
+    /// Warm instances kept between requests (`instance_policy = "reuse"`).
+    Reuse(ReusePolicy),
+}
+
+/// `reuse = { ... }`: how a pool of warm instances is kept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReusePolicy {
+    /// Requests one instance serves before it is replaced. Default 1,000.
+    pub max_requests: u32,
+    /// An instance idle this long is dropped. Default 60 s.
+    pub idle_timeout: Duration,
+    /// Idle instances kept at most. Default 16.
+    pub max_idle: usize,
+}
+
+impl Default for ReusePolicy {
+    fn default() -> Self {
+        ReusePolicy {
+            max_requests: 1_000,
+            idle_timeout: Duration::from_secs(60),
+            max_idle: 16,
+        }
+    }
 }
 
 /// Capabilities granted to one component. Everything is denied unless
@@ -161,6 +197,17 @@ struct RawComponent {
     allowed_outbound_hosts: Vec<Spanned<String>>,
     #[serde(default)]
     key_value_stores: Vec<Spanned<String>>,
+    instance_policy: Option<Spanned<String>>,
+    reuse: Option<Spanned<RawReuse>>,
+}
+
+/// A component's `reuse = { ... }`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawReuse {
+    max_requests: Option<Spanned<u32>>,
+    idle_timeout_secs: Option<u64>,
+    max_idle: Option<usize>,
 }
 
 /// `[limits]`, and a component's own `limits` (the server-wide fields only
@@ -178,6 +225,7 @@ struct RawLimits {
     output_kib: Option<usize>,
     max_stack_kib: Option<Spanned<usize>>,
     request_timeout_ms: Option<Spanned<u64>>,
+    concurrent_instances: Option<Spanned<u32>>,
 }
 
 #[derive(Deserialize, Default)]
@@ -312,11 +360,14 @@ fn component_spec(
         Some(own) => {
             let own_span = own.span();
             let own = own.into_inner();
-            if own.max_stack_kib.is_some() || own.request_timeout_ms.is_some() {
+            if own.max_stack_kib.is_some()
+                || own.request_timeout_ms.is_some()
+                || own.concurrent_instances.is_some()
+            {
                 return Err(src.error(
                     own_span,
                     &format!("{field}.limits"),
-                    "max_stack_kib and request_timeout_ms apply to the whole server: set them in [limits]".to_owned(),
+                    "max_stack_kib, request_timeout_ms and concurrent_instances apply to the whole server: set them in [limits]".to_owned(),
                 ));
             }
             overlay(defaults, &own)
@@ -357,6 +408,7 @@ fn component_spec(
     for store in raw.key_value_stores {
         grants.key_value_stores.push(store.into_inner());
     }
+    let policy = instance_policy(src, field, raw.instance_policy, raw.reuse)?;
     Ok(ComponentSpec {
         name,
         component: component_path(src, base, &format!("{field}.component"), &raw.component)?,
@@ -364,7 +416,63 @@ fn component_spec(
         location: src.location(span),
         limits,
         grants,
+        policy,
     })
+}
+
+fn instance_policy(
+    src: &Source<'_>,
+    field: &str,
+    policy: Option<Spanned<String>>,
+    reuse: Option<Spanned<RawReuse>>,
+) -> Result<InstancePolicy, ConfigError> {
+    let reusing = match &policy {
+        None => false,
+        Some(p) => match p.get_ref().as_str() {
+            "per-request" => false,
+            "reuse" => true,
+            other => {
+                return Err(src.error(
+                    p.span(),
+                    &format!("{field}.instance_policy"),
+                    format!("unknown policy {other:?}: expected \"per-request\" or \"reuse\""),
+                ));
+            }
+        },
+    };
+    let Some(reuse) = reuse else {
+        return Ok(if reusing {
+            InstancePolicy::Reuse(ReusePolicy::default())
+        } else {
+            InstancePolicy::PerRequest
+        });
+    };
+    if !reusing {
+        return Err(src.error(
+            reuse.span(),
+            &format!("{field}.reuse"),
+            "only applies with instance_policy = \"reuse\"".to_owned(),
+        ));
+    }
+    let raw = reuse.into_inner();
+    let mut out = ReusePolicy::default();
+    if let Some(n) = raw.max_requests {
+        if *n.get_ref() == 0 {
+            return Err(src.error(
+                n.span(),
+                &format!("{field}.reuse.max_requests"),
+                "must be at least 1".to_owned(),
+            ));
+        }
+        out.max_requests = n.into_inner();
+    }
+    if let Some(secs) = raw.idle_timeout_secs {
+        out.idle_timeout = Duration::from_secs(secs);
+    }
+    if let Some(n) = raw.max_idle {
+        out.max_idle = n;
+    }
+    Ok(InstancePolicy::Reuse(out))
 }
 
 /// `[limits]`: the per-component defaults and the server-wide limits.
@@ -379,6 +487,16 @@ fn limits(src: &Source<'_>, raw: RawLimits) -> Result<(Limits, GlobalLimits), Co
             ));
         }
         global.max_stack_bytes = kib.get_ref() << 10;
+    }
+    if let Some(n) = &raw.concurrent_instances {
+        if *n.get_ref() == 0 {
+            return Err(src.error(
+                n.span(),
+                "limits.concurrent_instances",
+                "must be at least 1".to_owned(),
+            ));
+        }
+        global.concurrent_instances = *n.get_ref();
     }
     if let Some(ms) = &raw.request_timeout_ms {
         global.request_timeout = Duration::from_millis(*ms.get_ref());

@@ -17,33 +17,18 @@
 use std::sync::Arc;
 
 use wasmtime::Store;
-use wasmtime::component::{Instance, InstancePre, Resource};
+use wasmtime::component::{InstancePre, Resource};
 
 use crate::bindings::types::{Error, ErrorKind, ViewInfo};
 use crate::capability::ComponentContext;
 use crate::error::{Failure, Hook, response_for_failure, trap_reason};
+use crate::instance::{InstancePool, Slot, classify, instantiate, resolved};
 use crate::pipeline::Pipeline;
 use crate::resources::{RequestResource, ResponseResource};
 use crate::router::ResolverMatch;
 use crate::state::RequestState;
 
 type Resp = ResponseResource;
-
-/// A component's store and instance for one request.
-///
-/// Each component gets a store of its own: wasmtime poisons a whole store
-/// when one of its instances traps, and Django's contract needs the outer
-/// layers to keep running after an inner one crashed. The request and the
-/// responses are host values lent to a store only for the length of a call.
-struct Slot {
-    store: Store<RequestState>,
-    instance: Instance,
-    /// The request's entry in this store's table, made when the table was
-    /// empty; the request is swapped in for each call and out after it.
-    request: Resource<RequestResource>,
-    /// Instructions spent in this request (when the engine counts fuel).
-    fuel_used: u64,
-}
 
 /// One request's run through the pipeline.
 pub(crate) struct Invocation<'p> {
@@ -52,8 +37,10 @@ pub(crate) struct Invocation<'p> {
     /// One slot per middleware; `None` until a hook of it runs, and again
     /// after it trapped, so a later hook gets a fresh instance.
     slots: Vec<Option<Slot>>,
-    /// The view's slot, kept to the end for its accounting.
+    /// The view's slot, kept to the end for its accounting, and the pool
+    /// it goes back to under `reuse`.
     view_slot: Option<Slot>,
+    view_pool: Option<Arc<InstancePool>>,
 }
 
 impl<'p> Invocation<'p> {
@@ -66,6 +53,7 @@ impl<'p> Invocation<'p> {
             request,
             slots,
             view_slot: None,
+            view_pool: None,
         }
     }
 
@@ -73,7 +61,22 @@ impl<'p> Invocation<'p> {
     pub(crate) async fn run(mut self) -> ResponseResource {
         let resp = self.middleware_chain().await;
         self.report_fuel();
+        self.give_back();
         resp
+    }
+
+    /// Returns the instances of `reuse` components to their pools. Only a
+    /// request that ran to its end gets here: one cancelled mid-call drops
+    /// its instances with it, and a trapped instance was dropped already.
+    fn give_back(&mut self) {
+        for (k, slot) in self.slots.iter_mut().enumerate() {
+            if let (Some(pool), Some(slot)) = (&self.pipeline.middleware[k].pool, slot.take()) {
+                pool.give_back(slot);
+            }
+        }
+        if let (Some(pool), Some(slot)) = (&self.view_pool, self.view_slot.take()) {
+            pool.give_back(slot);
+        }
     }
 
     /// What each component spent, when the engine counts instructions.
@@ -181,9 +184,11 @@ impl<'p> Invocation<'p> {
         let Some(indices) = &mw.hooks.request else {
             return Ok(None);
         };
-        let slot = enter(&mut self.slots[k], &mw.pre, &mw.context).await?;
+        let slot = enter(&mut self.slots[k], &mw.pre, &mw.context, mw.pool.as_deref()).await?;
         let req = lend(slot, &mut self.request)?;
-        let result = match indices.load(&mut slot.store, &slot.instance) {
+        let result = match resolved(&mut slot.exports.request, || {
+            indices.load(&mut slot.store, &slot.instance)
+        }) {
             Ok(guest) => {
                 guest
                     .call_process_request(&mut slot.store, borrow(&req))
@@ -201,9 +206,11 @@ impl<'p> Invocation<'p> {
         let Some(indices) = &mw.hooks.view else {
             return Ok(None);
         };
-        let slot = enter(&mut self.slots[k], &mw.pre, &mw.context).await?;
+        let slot = enter(&mut self.slots[k], &mw.pre, &mw.context, mw.pool.as_deref()).await?;
         let req = lend(slot, &mut self.request)?;
-        let result = match indices.load(&mut slot.store, &slot.instance) {
+        let result = match resolved(&mut slot.exports.view, || {
+            indices.load(&mut slot.store, &slot.instance)
+        }) {
             Ok(guest) => {
                 guest
                     .call_process_view(&mut slot.store, borrow(&req), info)
@@ -225,9 +232,11 @@ impl<'p> Invocation<'p> {
         let Some(indices) = &mw.hooks.exception else {
             return Ok(None);
         };
-        let slot = enter(&mut self.slots[k], &mw.pre, &mw.context).await?;
+        let slot = enter(&mut self.slots[k], &mw.pre, &mw.context, mw.pool.as_deref()).await?;
         let req = lend(slot, &mut self.request)?;
-        let result = match indices.load(&mut slot.store, &slot.instance) {
+        let result = match resolved(&mut slot.exports.exception, || {
+            indices.load(&mut slot.store, &slot.instance)
+        }) {
             Ok(guest) => {
                 guest
                     .call_process_exception(&mut slot.store, borrow(&req), error)
@@ -245,10 +254,12 @@ impl<'p> Invocation<'p> {
         let Some(indices) = &mw.hooks.response else {
             return Ok(resp);
         };
-        let slot = enter(&mut self.slots[k], &mw.pre, &mw.context).await?;
+        let slot = enter(&mut self.slots[k], &mw.pre, &mw.context, mw.pool.as_deref()).await?;
         let req = lend(slot, &mut self.request)?;
         let result = match (
-            indices.load(&mut slot.store, &slot.instance),
+            resolved(&mut slot.exports.response, || {
+                indices.load(&mut slot.store, &slot.instance)
+            }),
             slot.store
                 .data_mut()
                 .table
@@ -275,9 +286,18 @@ impl<'p> Invocation<'p> {
                 message: format!("no view named {name:?}"),
             }));
         };
-        let slot = enter(&mut self.view_slot, &view.pre, &view.context).await?;
+        self.view_pool = view.pool.clone();
+        let slot = enter(
+            &mut self.view_slot,
+            &view.pre,
+            &view.context,
+            view.pool.as_deref(),
+        )
+        .await?;
         let req = lend(slot, &mut self.request)?;
-        let result = match view.indices.load(&mut slot.store, &slot.instance) {
+        let result = match resolved(&mut slot.exports.handle, || {
+            view.indices.load(&mut slot.store, &slot.instance)
+        }) {
             Ok(guest) => guest.call_handle(&mut slot.store, borrow(&req), info).await,
             Err(e) => Err(e),
         };
@@ -314,6 +334,14 @@ impl<'p> Invocation<'p> {
                     trap_reason(trap)
                 )
             }
+            Failure::Busy(e) => {
+                tracing::warn!(
+                    component = label,
+                    hook = hook.name(),
+                    path,
+                    "unavailable: {e}"
+                )
+            }
             Failure::Limit(hit, trap) => {
                 tracing::error!(
                     component = label,
@@ -328,66 +356,19 @@ impl<'p> Invocation<'p> {
     }
 }
 
-/// A store for one component in one request, with its limits in force:
-/// the resource limiter, the CPU deadline checked at every epoch tick (where
-/// a running guest also yields, so a spinning one never starves the other
-/// requests), and fuel when the engine counts it.
-pub(crate) fn new_store(
-    engine: &wasmtime::Engine,
-    context: Arc<ComponentContext>,
-) -> Store<RequestState> {
-    let mut store = Store::new(engine, RequestState::new(context));
-    store.limiter(|state| &mut state.limiter);
-    store.epoch_deadline_callback(|mut ctx| {
-        let state = ctx.data_mut();
-        state.ticks += 1;
-        if state.ticks > state.tick_budget {
-            Ok(wasmtime::UpdateDeadline::Interrupt)
-        } else {
-            Ok(wasmtime::UpdateDeadline::Yield(1))
-        }
-    });
-    store.set_epoch_deadline(1);
-    // Instantiation runs guest code too (start functions): it gets a
-    // budget like any call. Errs only when the engine counts no fuel.
-    let budget = store.data().current.limits.fuel.unwrap_or(u64::MAX);
-    let _ = store.set_fuel(budget);
-    store
-}
-
-/// A trap, told apart: a limit we enforced, or any other trap.
-fn classify(store: &Store<RequestState>, trap: wasmtime::Error) -> Failure {
-    match crate::limits::classify(&trap, &store.data().limiter) {
-        Some(hit) => Failure::Limit(hit, trap),
-        None => Failure::Trap(trap),
-    }
-}
-
-/// The component's slot for this request, with store and instance created on
-/// first use.
+/// The component's slot for this request: a warm instance from its pool
+/// under `reuse`, else a fresh one, made on first use.
 async fn enter<'s>(
     slot: &'s mut Option<Slot>,
     pre: &InstancePre<RequestState>,
     context: &Arc<ComponentContext>,
+    pool: Option<&InstancePool>,
 ) -> Result<&'s mut Slot, Failure> {
     if slot.is_none() {
-        let mut store = new_store(pre.engine(), context.clone());
-        let request = store
-            .data_mut()
-            .table
-            .push(RequestResource::default())
-            .map_err(|e| Failure::Trap(e.into()))?;
-        store.data_mut().begin_call();
-        let instance = match pre.instantiate_async(&mut store).await {
-            Ok(instance) => instance,
-            Err(trap) => return Err(classify(&store, trap)),
+        *slot = match pool.and_then(InstancePool::take) {
+            Some(warm) => Some(warm),
+            None => Some(instantiate(pre, context).await?),
         };
-        *slot = Some(Slot {
-            store,
-            instance,
-            request,
-            fuel_used: 0,
-        });
     }
     Ok(slot.as_mut().expect("slot was just filled"))
 }

@@ -64,6 +64,9 @@ pub(crate) enum Failure {
     Trap(wasmtime::Error),
     /// The guest hit one of its limits (a trap we caused on purpose).
     Limit(LimitHit, wasmtime::Error),
+    /// No instance could be made: the server's instance pool is full.
+    /// Not the guest's fault, and over as soon as other requests finish.
+    Busy(wasmtime::Error),
 }
 
 impl Failure {
@@ -80,6 +83,10 @@ impl Failure {
                 kind: self.kind(),
                 message: format!("{label} hit its {hit} in {hook}: {}", trap_reason(trap)),
             },
+            Failure::Busy(e) => Error {
+                kind: ErrorKind::Unavailable,
+                message: format!("no instance of {label} for {hook}: {e}"),
+            },
         }
     }
 
@@ -91,6 +98,7 @@ impl Failure {
             Failure::Limit(LimitHit::CpuTime, _) => ErrorKind::CpuLimit,
             Failure::Limit(LimitHit::Fuel, _) => ErrorKind::FuelLimit,
             Failure::Limit(LimitHit::Stack, _) => ErrorKind::StackLimit,
+            Failure::Busy(_) => ErrorKind::Unavailable,
         }
     }
 }
@@ -128,6 +136,7 @@ pub(crate) fn status_for(kind: ErrorKind) -> u16 {
         | ErrorKind::CpuLimit
         | ErrorKind::FuelLimit
         | ErrorKind::StackLimit => 500,
+        ErrorKind::Unavailable => 503,
     }
 }
 
@@ -142,6 +151,7 @@ pub(crate) fn response_for_failure(kind: ErrorKind) -> ResponseResource {
         ),
         403 => ("403 Forbidden", ""),
         400 => ("Bad Request (400)", ""),
+        503 => ("Service Unavailable (503)", ""),
         _ => ("Server Error (500)", ""),
     };
     ResponseResource::with_body(

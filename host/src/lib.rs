@@ -30,6 +30,7 @@ pub mod component;
 pub mod config;
 mod cycle;
 mod error;
+mod instance;
 pub mod limits;
 pub mod pipeline;
 pub mod reload;
@@ -40,7 +41,7 @@ mod state;
 pub mod watch;
 
 pub use component::{EngineOptions, LoadError, Runtime};
-pub use config::{Config, ConfigError};
+pub use config::{Config, ConfigError, InstancePolicy, ReusePolicy};
 pub use error::Hook;
 pub use pipeline::{ClientAddr, Pipeline};
 pub use reload::{LivePipeline, ReloadError, ReloadStatus};

@@ -8,6 +8,12 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 use shallot::{Config, LivePipeline, Pipeline};
 
+/// Every request allocates its stores, tables and headers and frees them
+/// again; glibc's malloc spent ~14% of a request's CPU in a profile of the
+/// quickstart under load, mimalloc's thread-local free lists much less.
+#[global_allocator]
+static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(
     version,

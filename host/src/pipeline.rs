@@ -67,6 +67,11 @@ impl Pipeline {
         &self.middleware
     }
 
+    /// The view called `name`.
+    pub fn view(&self, name: &str) -> Option<&ViewComponent> {
+        self.views.get(name)
+    }
+
     /// The URL resolver.
     pub fn router(&self) -> &Router {
         &self.router

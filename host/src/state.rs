@@ -73,6 +73,24 @@ impl RequestState {
         Ok(())
     }
 
+    /// Readies a kept instance's state for its next request: what it wrote
+    /// and spent is forgotten. The bytes it handed over are forgotten only
+    /// if it holds no response any more: a guest that hoards responses
+    /// across requests keeps paying for them.
+    pub(crate) fn recycle(&mut self) {
+        let holds_responses = self
+            .table
+            .iter_mut()
+            .any(|entry| entry.is::<crate::resources::ResponseResource>());
+        if !holds_responses {
+            self.handed_over = 0;
+        }
+        self.ticks = 0;
+        self.limiter.hit = None;
+        self.stdout.restart();
+        self.stderr.restart();
+    }
+
     /// Starts the clock of one hook call (or instantiation).
     pub(crate) fn begin_call(&mut self) {
         self.ticks = 0;

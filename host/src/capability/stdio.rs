@@ -65,6 +65,15 @@ impl LogPipe {
             inner.emit(&line);
         }
     }
+
+    /// Ends a request on a kept instance: its last line is logged and the
+    /// next request gets a whole budget again.
+    pub(crate) fn restart(&self) {
+        self.finish();
+        let mut inner = self.0.lock().expect("log pipe lock");
+        inner.accepted = 0;
+        inner.truncated = false;
+    }
 }
 
 impl Inner {

@@ -4,6 +4,7 @@ mod apps;
 mod cycle;
 mod guests;
 mod hotswap;
+mod instances;
 mod load;
 mod quickstart;
 mod responses;

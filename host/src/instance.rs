@@ -1,0 +1,217 @@
+//! Where a request's instance of a component comes from, and where it goes
+//! after the request: the instance policy.
+//!
+//! - `per-request`: a new store and instance, made when one of the
+//!   component's hooks first runs and dropped with the request. Nothing a
+//!   guest does outlives the request.
+//! - `reuse`: a pool of warm instances. A request takes one (or makes one
+//!   if none is idle) and gives it back when it completed; an instance that
+//!   trapped, hit a limit, or whose request was cancelled mid-call is never
+//!   given back, because its state may be half-updated.
+
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex, Weak};
+use std::time::Instant;
+
+use wasmtime::Store;
+use wasmtime::component::{Instance, InstancePre, Resource};
+
+use crate::bindings::{process_exception, process_request, process_response, process_view, view};
+use crate::capability::ComponentContext;
+use crate::config::ReusePolicy;
+use crate::error::Failure;
+use crate::resources::RequestResource;
+use crate::state::RequestState;
+
+/// A component's store and instance, for one request or, when reused, for
+/// a series of them.
+///
+/// Each component gets a store of its own: wasmtime poisons a whole store
+/// when one of its instances traps, and Django's contract needs the outer
+/// layers to keep running after an inner one crashed. The request and the
+/// responses are host values lent to a store only for the length of a call.
+pub(crate) struct Slot {
+    pub(crate) store: Store<RequestState>,
+    pub(crate) instance: Instance,
+    /// The request's entry in this store's table, made when the table was
+    /// empty; the request is swapped in for each call and out after it.
+    pub(crate) request: Resource<RequestResource>,
+    /// Instructions spent in this request (when the engine counts fuel).
+    pub(crate) fuel_used: u64,
+    /// Requests this instance has served to the end.
+    served: u32,
+    /// Its hook exports, resolved on first use: resolving type-checks and
+    /// adds a function to the store each time, which a reused instance
+    /// would otherwise pay (and accumulate) on every call.
+    pub(crate) exports: Exports,
+}
+
+/// The exports of one instance, each resolved at most once.
+#[derive(Default)]
+pub(crate) struct Exports {
+    pub(crate) request: Option<process_request::Guest>,
+    pub(crate) view: Option<process_view::Guest>,
+    pub(crate) exception: Option<process_exception::Guest>,
+    pub(crate) response: Option<process_response::Guest>,
+    pub(crate) handle: Option<view::Guest>,
+}
+
+/// An export from `cache`, resolved by `load` the first time.
+pub(crate) fn resolved<G: Clone>(
+    cache: &mut Option<G>,
+    load: impl FnOnce() -> wasmtime::Result<G>,
+) -> wasmtime::Result<G> {
+    if let Some(guest) = cache {
+        return Ok(guest.clone());
+    }
+    let guest = load()?;
+    *cache = Some(guest.clone());
+    Ok(guest)
+}
+
+/// A store for one component, with its limits in force: the resource
+/// limiter, the CPU deadline checked at every epoch tick (where a running
+/// guest also yields, so a spinning one never starves the other requests),
+/// and fuel when the engine counts it.
+pub(crate) fn new_store(
+    engine: &wasmtime::Engine,
+    context: Arc<ComponentContext>,
+) -> Store<RequestState> {
+    let mut store = Store::new(engine, RequestState::new(context));
+    store.limiter(|state| &mut state.limiter);
+    store.epoch_deadline_callback(|mut ctx| {
+        let state = ctx.data_mut();
+        state.ticks += 1;
+        if state.ticks > state.tick_budget {
+            Ok(wasmtime::UpdateDeadline::Interrupt)
+        } else {
+            Ok(wasmtime::UpdateDeadline::Yield(1))
+        }
+    });
+    store.set_epoch_deadline(1);
+    // Instantiation runs guest code too (start functions): it gets a
+    // budget like any call. Errs only when the engine counts no fuel.
+    let budget = store.data().current.limits.fuel.unwrap_or(u64::MAX);
+    let _ = store.set_fuel(budget);
+    store
+}
+
+/// A fresh store and instance.
+pub(crate) async fn instantiate(
+    pre: &InstancePre<RequestState>,
+    context: &Arc<ComponentContext>,
+) -> Result<Slot, Failure> {
+    let mut store = new_store(pre.engine(), context.clone());
+    let request = store
+        .data_mut()
+        .table
+        .push(RequestResource::default())
+        .map_err(|e| Failure::Trap(e.into()))?;
+    store.data_mut().begin_call();
+    match pre.instantiate_async(&mut store).await {
+        Ok(instance) => Ok(Slot {
+            store,
+            instance,
+            request,
+            fuel_used: 0,
+            served: 0,
+            exports: Exports::default(),
+        }),
+        Err(e) if e.is::<wasmtime::PoolConcurrencyLimitError>() => Err(Failure::Busy(e)),
+        Err(trap) => Err(classify(&store, trap)),
+    }
+}
+
+/// A trap, told apart: a limit we enforced, or any other trap.
+pub(crate) fn classify(store: &Store<RequestState>, trap: wasmtime::Error) -> Failure {
+    match crate::limits::classify(&trap, &store.data().limiter) {
+        Some(hit) => Failure::Limit(hit, trap),
+        None => Failure::Trap(trap),
+    }
+}
+
+/// Warm instances of one component under the `reuse` policy.
+pub(crate) struct InstancePool {
+    policy: ReusePolicy,
+    /// Oldest first; requests take the newest, whose memory is most likely
+    /// still in cache.
+    idle: Mutex<VecDeque<(Slot, Instant)>>,
+}
+
+impl InstancePool {
+    pub(crate) fn new(policy: ReusePolicy) -> Arc<InstancePool> {
+        let pool = Arc::new(InstancePool {
+            policy,
+            idle: Mutex::new(VecDeque::new()),
+        });
+        sweep_in_background(Arc::downgrade(&pool), policy);
+        pool
+    }
+
+    /// A warm instance, if one is idle.
+    pub(crate) fn take(&self) -> Option<Slot> {
+        let stale = self.drain_stale();
+        let slot = self.lock().pop_back().map(|(slot, _)| slot);
+        drop(stale);
+        slot
+    }
+
+    /// Gives back the instance of a request that ran to its end.
+    pub(crate) fn give_back(&self, mut slot: Slot) {
+        slot.served += 1;
+        if slot.served >= self.policy.max_requests {
+            return;
+        }
+        slot.fuel_used = 0;
+        slot.store.data_mut().recycle();
+        let mut idle = self.lock();
+        if idle.len() < self.policy.max_idle {
+            idle.push_back((slot, Instant::now()));
+        }
+        // else: dropped here, after the lock is released with `idle`.
+    }
+
+    /// Idle instances right now.
+    pub(crate) fn idle(&self) -> usize {
+        self.lock().len()
+    }
+
+    /// Takes out the instances idle for longer than the timeout; the caller
+    /// drops them outside the lock (freeing a store is not free).
+    fn drain_stale(&self) -> Vec<Slot> {
+        let mut idle = self.lock();
+        let mut stale = Vec::new();
+        while idle
+            .front()
+            .is_some_and(|(_, since)| since.elapsed() >= self.policy.idle_timeout)
+        {
+            stale.extend(idle.pop_front().map(|(slot, _)| slot));
+        }
+        stale
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, VecDeque<(Slot, Instant)>> {
+        // A panic while holding the lock cannot leave the queue half-updated.
+        self.idle.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// Drops idle instances once they time out, even when no request comes to
+/// take one. Ends when the pool is dropped (its pipeline was replaced).
+fn sweep_in_background(pool: Weak<InstancePool>, policy: ReusePolicy) {
+    let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+        // No runtime (a synchronous embedder): stale instances are dropped
+        // when the next request looks for one.
+        return;
+    };
+    let period = (policy.idle_timeout / 2).max(std::time::Duration::from_millis(100));
+    runtime.spawn(async move {
+        let mut every = tokio::time::interval(period);
+        every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            every.tick().await;
+            let Some(pool) = pool.upgrade() else { break };
+            drop(pool.drain_stale());
+        }
+    });
+}
