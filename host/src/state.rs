@@ -17,7 +17,10 @@ const MAX_RESOURCES: usize = 10_000;
 /// Store data for one component in one request.
 pub(crate) struct RequestState {
     pub(crate) table: ResourceTable,
-    wasi: WasiCtx,
+    /// Built on the guest's first WASI call: many requests make none, and
+    /// building one (environment, directories, clocks, a seeded RNG) is a
+    /// noticeable share of a fresh instance's cost.
+    wasi: Option<WasiCtx>,
     /// The component this store runs; host imports answer on its behalf.
     pub(crate) current: Arc<ComponentContext>,
     pub(crate) limiter: Limiter,
@@ -45,7 +48,7 @@ impl RequestState {
         let stderr = LogPipe::new(component.label.clone(), "stderr", budget);
         RequestState {
             table,
-            wasi: wasi_for(&component, &stdout, &stderr),
+            wasi: None,
             limiter: Limiter::new(component.limits.clone()),
             ticks: 0,
             tick_budget: ticks_for(component.limits.cpu_time),
@@ -140,7 +143,9 @@ fn wasi_for(component: &ComponentContext, stdout: &LogPipe, stderr: &LogPipe) ->
 impl WasiView for RequestState {
     fn ctx(&mut self) -> WasiCtxView<'_> {
         WasiCtxView {
-            ctx: &mut self.wasi,
+            ctx: self
+                .wasi
+                .get_or_insert_with(|| wasi_for(&self.current, &self.stdout, &self.stderr)),
             table: &mut self.table,
         }
     }

@@ -1,0 +1,120 @@
+//! The cost of one request through the in-process cycle (no socket, no
+//! HTTP): by number of middleware layers, with fresh instances per request
+//! and with reused ones, and for the quickstart's reference stack.
+//!
+//! Each layer is the `cors` middleware (a `process_request` that reads the
+//! method and a header, a `process_response` that sets two headers) in
+//! front of the `hello` view; 0 layers is the view alone.
+//!
+//! Run with: cargo bench -p shallot-tests --bench cycle
+
+use std::sync::OnceLock;
+
+use bytes::Bytes;
+use shallot::{EngineOptions, Pipeline, Runtime};
+use shallot_tests::{get, guests, request};
+
+/// The allocator `shallot serve` runs with.
+#[global_allocator]
+static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+fn main() {
+    divan::main();
+}
+
+/// One engine as `shallot serve` builds it (pooling allocator, no fuel).
+fn runtime() -> &'static Runtime {
+    static RUNTIME: OnceLock<Runtime> = OnceLock::new();
+    RUNTIME.get_or_init(|| Runtime::new(EngineOptions::default()).expect("the engine starts"))
+}
+
+fn tokio() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+fn policy_line(reuse: bool) -> &'static str {
+    if reuse {
+        "instance_policy = \"reuse\"\n"
+    } else {
+        ""
+    }
+}
+
+fn layered(layers: usize, reuse: bool) -> String {
+    let policy = policy_line(reuse);
+    let mut toml = String::new();
+    for i in 0..layers {
+        toml.push_str(&format!(
+            "[[middleware]]\nname = \"cors{i}\"\ncomponent = \"{}\"\n{policy}",
+            guests::CORS
+        ));
+    }
+    toml.push_str(&format!(
+        "[views.hello]\ncomponent = \"{}\"\n{policy}[[routes]]\npath = \"hello\"\nview = \"hello\"\n",
+        guests::HELLO
+    ));
+    toml
+}
+
+fn quickstart(reuse: bool) -> String {
+    let root = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
+    let text = std::fs::read_to_string(format!("{root}/examples/quickstart/shallot.toml")).unwrap();
+    let built = std::path::Path::new(guests::HELLO).parent().unwrap();
+    let text = text.replace(
+        "../../target/guests/wasm32-wasip2/release",
+        built.to_str().unwrap(),
+    );
+    if reuse {
+        text.replace(".wasm\"\n", ".wasm\"\ninstance_policy = \"reuse\"\n")
+    } else {
+        text
+    }
+}
+
+fn load(rt: &tokio::runtime::Runtime, toml: &str) -> Pipeline {
+    let config = shallot::Config::parse("bench.toml", toml).unwrap();
+    rt.block_on(Pipeline::load_with(runtime(), &config))
+        .unwrap()
+}
+
+fn bench_requests(
+    bencher: divan::Bencher,
+    toml: &str,
+    req: impl Fn() -> http::Request<Bytes> + Sync,
+) {
+    let rt = tokio();
+    let pipeline = load(&rt, toml);
+    // One request first: it must succeed, and it warms the reuse pools.
+    let resp = rt.block_on(pipeline.handle(req()));
+    assert_eq!(resp.status(), 200, "{:?}", resp.body());
+    bencher.bench_local(|| rt.block_on(pipeline.handle(req())));
+}
+
+#[divan::bench(args = [0, 1, 6, 12])]
+fn per_request(bencher: divan::Bencher, layers: usize) {
+    bench_requests(bencher, &layered(layers, false), || get("/hello"));
+}
+
+#[divan::bench(args = [0, 1, 6, 12])]
+fn reuse(bencher: divan::Bencher, layers: usize) {
+    bench_requests(bencher, &layered(layers, true), || get("/hello"));
+}
+
+#[divan::bench(args = ["per-request", "reuse"])]
+fn quickstart_hello(bencher: divan::Bencher, policy: &str) {
+    bench_requests(bencher, &quickstart(policy == "reuse"), || get("/hello"));
+}
+
+#[divan::bench(args = ["per-request", "reuse"])]
+fn quickstart_items(bencher: divan::Bencher, policy: &str) {
+    bench_requests(bencher, &quickstart(policy == "reuse"), || {
+        request(
+            "GET",
+            "/items/42/",
+            &[("Authorization", "Bearer secret-token")],
+        )
+    });
+}
