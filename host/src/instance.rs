@@ -148,12 +148,18 @@ impl InstancePool {
         pool
     }
 
-    /// A warm instance, if one is idle.
+    /// A warm instance, if one is idle. Only the newest is looked at: if
+    /// even it has idled past the timeout, so have all the others.
     pub(crate) fn take(&self) -> Option<Slot> {
-        let stale = self.drain_stale();
-        let slot = self.lock().pop_back().map(|(slot, _)| slot);
-        drop(stale);
-        slot
+        let mut idle = self.lock();
+        let (slot, since) = idle.pop_back()?;
+        if since.elapsed() < self.policy.idle_timeout {
+            return Some(slot);
+        }
+        let stale: Vec<_> = idle.drain(..).collect();
+        drop(idle);
+        drop((slot, stale));
+        None
     }
 
     /// Gives back the instance of a request that ran to its end.

@@ -69,8 +69,11 @@ impl LogPipe {
     /// Ends a request on a kept instance: its last line is logged and the
     /// next request gets a whole budget again.
     pub(crate) fn restart(&self) {
-        self.finish();
         let mut inner = self.0.lock().expect("log pipe lock");
+        if !inner.pending.is_empty() {
+            let line = std::mem::take(&mut inner.pending);
+            inner.emit(&line);
+        }
         inner.accepted = 0;
         inner.truncated = false;
     }
