@@ -1,11 +1,27 @@
 #!/usr/bin/env bash
-# Builds every guest in guests/ for wasm32-wasip2 into target/guests, where
-# the examples and the tests find them. Installs the rustup target if needed.
+# Builds every Rust guest in guests/ for wasm32-wasip2 into target/guests,
+# where the examples and the tests find them. Installs the rustup target if
+# needed. With --all, also the Python and JavaScript guests (guests/python,
+# guests/js) into target/guests/python and target/guests/js, installing
+# their pinned toolchains first (scripts/guest-toolchains.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if ! rustup target list --installed | grep -qx wasm32-wasip2; then
   rustup target add wasm32-wasip2
 fi
 packages=()
-for dir in guests/*/; do packages+=(-p "$(basename "$dir")"); done
+for dir in guests/*/; do
+  [[ -f "$dir/Cargo.toml" ]] && packages+=(-p "$(basename "$dir")")
+done
 cargo build --release --target wasm32-wasip2 --target-dir target/guests "${packages[@]}"
+
+[[ "${1:-}" == --all ]] || exit 0
+bash scripts/guest-toolchains.sh
+mkdir -p target/guests/python target/guests/js
+for f in guests/python/*.py; do
+  target/guest-tools/py/bin/python guest-sdk/python/shallot_build.py "$f" \
+    -o "target/guests/python/$(basename "${f%.py}").wasm"
+done
+for f in guests/js/*.js; do
+  node guest-sdk/js/shallot-build.mjs "$f" -o "target/guests/js/$(basename "${f%.js}").wasm"
+done

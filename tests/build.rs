@@ -1,6 +1,9 @@
 //! Builds every crate under `guests/` for `wasm32-wasip2` (release) into
-//! `<target>/guests`, the folder `examples/` point at too, and generates a
-//! constant with each component's path plus `foreach_guest!`.
+//! `<target>/guests`, the folder `examples/` point at too, plus the Python
+//! guests (`guests/python/*.py`, into `<target>/guests/python`) and the
+//! JavaScript ones (`guests/js/*.js`, into `<target>/guests/js`) with their
+//! SDKs' build tools, and generates a constant with each component's path
+//! plus `foreach_guest!`.
 //!
 //! Guests are built from source on every change; no `.wasm` is committed.
 
@@ -67,9 +70,16 @@ fn main() {
     );
 
     let out_dir = guest_target.join("wasm32-wasip2").join("release");
+    let mut files: Vec<PathBuf> = guests
+        .iter()
+        .map(|g| out_dir.join(format!("{}.wasm", g.replace('-', "_"))))
+        .collect();
+    for (lang, g, file) in other_languages(&root, &target, &guest_target) {
+        guests.push(format!("{lang}-{}", g.replace('_', "-")));
+        files.push(file);
+    }
     let mut src = String::new();
-    for g in &guests {
-        let file = out_dir.join(format!("{}.wasm", g.replace('-', "_")));
+    for (g, file) in guests.iter().zip(&files) {
         assert!(
             file.is_file(),
             "guest {g} built no component at {}",
@@ -110,4 +120,132 @@ fn main() {
 
 fn const_name(guest: &str) -> String {
     guest.replace('-', "_").to_uppercase()
+}
+
+/// Builds `guests/python/*.py` and `guests/js/*.js` (each file one
+/// component) with the SDKs' tools; returns (language, name, component).
+/// A component newer than its source and its SDK is not rebuilt.
+fn other_languages(
+    root: &Path,
+    target: &Path,
+    guest_target: &Path,
+) -> Vec<(String, String, PathBuf)> {
+    let tools = target.join("guest-tools");
+    let python = tools.join("py").join("bin").join("python");
+    let langs = [
+        (
+            "py",
+            "python",
+            "py",
+            vec![
+                python.display().to_string(),
+                root.join("guest-sdk/python/shallot_build.py")
+                    .display()
+                    .to_string(),
+            ],
+            root.join("guest-sdk/python"),
+        ),
+        (
+            "js",
+            "js",
+            "js",
+            vec![
+                "node".to_owned(),
+                root.join("guest-sdk/js/shallot-build.mjs")
+                    .display()
+                    .to_string(),
+            ],
+            root.join("guest-sdk/js"),
+        ),
+    ];
+    let wit_newest = newest(&root.join("wit"));
+    let mut built = Vec::new();
+    let mut jobs = Vec::new();
+    for (lang, dir, ext, tool, sdk) in langs {
+        let sources = root.join("guests").join(dir);
+        let Ok(entries) = std::fs::read_dir(&sources) else {
+            continue;
+        };
+        let mut names: Vec<PathBuf> = entries
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|e| e == ext))
+            .collect();
+        names.sort();
+        let out_dir = guest_target.join(dir);
+        std::fs::create_dir_all(&out_dir).unwrap();
+        let sdk_newest = newest(&sdk).max(wit_newest);
+        for source in names {
+            let name = source.file_stem().unwrap().to_str().unwrap().to_owned();
+            let out = out_dir.join(format!("{name}.wasm"));
+            let fresh = mtime(&out)
+                .is_some_and(|built| Some(built) > mtime(&source) && Some(built) > sdk_newest);
+            if !fresh {
+                if lang == "py" && !python.is_file() {
+                    panic!(
+                        "guests/python needs componentize-py: run `bash scripts/guest-toolchains.sh` \
+                         (installs guest-sdk/python/requirements.txt into {})",
+                        tools.join("py").display()
+                    );
+                }
+                if lang == "js"
+                    && !sdk
+                        .join("node_modules/@bytecodealliance/componentize-js")
+                        .is_dir()
+                {
+                    panic!(
+                        "guests/js needs node and componentize-js: run `bash scripts/guest-toolchains.sh` \
+                         (npm ci in guest-sdk/js)"
+                    );
+                }
+                let child = Command::new(&tool[0])
+                    .args(&tool[1..])
+                    .arg(&source)
+                    .arg("-o")
+                    .arg(&out)
+                    .stdout(std::process::Stdio::piped())
+                    .stderr(std::process::Stdio::piped())
+                    .spawn()
+                    .unwrap_or_else(|e| {
+                        panic!("cannot run {} for {}: {e}", tool[0], source.display())
+                    });
+                jobs.push((source.clone(), child));
+            }
+            built.push((lang.to_owned(), name, out));
+        }
+    }
+    for (source, child) in jobs {
+        let done = child.wait_with_output().unwrap();
+        assert!(
+            done.status.success(),
+            "building {} failed:\n{}{}",
+            source.display(),
+            String::from_utf8_lossy(&done.stdout),
+            String::from_utf8_lossy(&done.stderr)
+        );
+    }
+    built
+}
+
+fn mtime(path: &Path) -> Option<std::time::SystemTime> {
+    std::fs::metadata(path).and_then(|m| m.modified()).ok()
+}
+
+/// The newest modification time of the files under `dir` (not descending
+/// into node_modules or caches).
+fn newest(dir: &Path) -> Option<std::time::SystemTime> {
+    let mut best = None;
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let path = entry.path();
+        let name = entry.file_name();
+        if name == "node_modules" || name == "__pycache__" {
+            continue;
+        }
+        let t = if path.is_dir() {
+            newest(&path)
+        } else {
+            mtime(&path)
+        };
+        best = best.max(t);
+    }
+    best
 }

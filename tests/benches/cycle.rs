@@ -6,6 +6,11 @@
 //! method and a header, a `process_response` that sets two headers) in
 //! front of the `hello` view; 0 layers is the view alone.
 //!
+//! `language` puts one `request-id` middleware (process-request and
+//! process-response) written in Rust, Python or JavaScript in front of the
+//! Rust `hello` view: per-request minus reuse is what a fresh instance of
+//! that language costs, reuse minus the view alone is two warm calls.
+//!
 //! Run with: cargo bench -p shallot-tests --bench cycle
 
 use std::sync::OnceLock;
@@ -44,12 +49,15 @@ fn policy_line(reuse: bool) -> &'static str {
 }
 
 fn layered(layers: usize, reuse: bool) -> String {
+    stack(&vec![guests::CORS; layers], reuse)
+}
+
+fn stack(middleware: &[&str], reuse: bool) -> String {
     let policy = policy_line(reuse);
     let mut toml = String::new();
-    for i in 0..layers {
+    for (i, component) in middleware.iter().enumerate() {
         toml.push_str(&format!(
-            "[[middleware]]\nname = \"cors{i}\"\ncomponent = \"{}\"\n{policy}",
-            guests::CORS
+            "[[middleware]]\nname = \"m{i}\"\ncomponent = \"{component}\"\n{policy}"
         ));
     }
     toml.push_str(&format!(
@@ -116,5 +124,28 @@ fn quickstart_items(bencher: divan::Bencher, policy: &str) {
             "/items/42/",
             &[("Authorization", "Bearer secret-token")],
         )
+    });
+}
+
+fn request_id_in(lang: &str) -> &'static str {
+    match lang {
+        "rust" => guests::REQUEST_ID,
+        "python" => guests::PY_REQUEST_ID,
+        "js" => guests::JS_REQUEST_ID,
+        other => panic!("no request-id in {other}"),
+    }
+}
+
+#[divan::bench(args = ["rust", "python", "js"])]
+fn language_per_request(bencher: divan::Bencher, lang: &str) {
+    bench_requests(bencher, &stack(&[request_id_in(lang)], false), || {
+        get("/hello")
+    });
+}
+
+#[divan::bench(args = ["rust", "python", "js"])]
+fn language_reuse(bencher: divan::Bencher, lang: &str) {
+    bench_requests(bencher, &stack(&[request_id_in(lang)], true), || {
+        get("/hello")
     });
 }

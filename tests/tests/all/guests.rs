@@ -23,9 +23,26 @@ async fn one(
     run(&pipeline(&with_view(middleware, view_config)).await, req).await
 }
 
+// The reference middleware also exist in Python and JavaScript
+// (`guests/python`, `guests/js`); each version passes the same checks.
+
 #[tokio::test]
 async fn request_id() {
-    let out = one(&[("request-id", "")], "", get("/v/x/")).await;
+    check_request_id("request-id").await;
+}
+
+#[tokio::test]
+async fn py_request_id() {
+    check_request_id("py-request-id").await;
+}
+
+#[tokio::test]
+async fn js_request_id() {
+    check_request_id("js-request-id").await;
+}
+
+async fn check_request_id(guest: &str) {
+    let out = one(&[(guest, "")], "", get("/v/x/")).await;
     let id = out.header("x-request-id").unwrap();
     assert_eq!(id.len(), 36, "{id}");
     assert!(
@@ -34,7 +51,7 @@ async fn request_id() {
         out.body()
     );
     let given = one(
-        &[("request-id", "")],
+        &[(guest, "")],
         "",
         request("GET", "/v/x/", &[("X-Request-Id", "abc")]),
     )
@@ -75,7 +92,21 @@ async fn auth() {
 
 #[tokio::test]
 async fn cors() {
-    let out = one(&[("cors", "")], "", get("/v/x/")).await;
+    check_cors("cors").await;
+}
+
+#[tokio::test]
+async fn py_cors() {
+    check_cors("py-cors").await;
+}
+
+#[tokio::test]
+async fn js_cors() {
+    check_cors("js-cors").await;
+}
+
+async fn check_cors(guest: &str) {
+    let out = one(&[(guest, "")], "", get("/v/x/")).await;
     assert_eq!(
         out.header("access-control-allow-origin").as_deref(),
         Some("*")
@@ -86,8 +117,9 @@ async fn cors() {
         "/v/x/",
         &[("Access-Control-Request-Method", "GET")],
     );
-    let out = one(&[("cors", "")], "", preflight).await;
+    let out = one(&[(guest, "")], "", preflight).await;
     assert_eq!(out.response.status(), 204);
+    assert_eq!(out.header("content-type"), None);
     assert!(
         out.calls.is_empty(),
         "no view for a preflight: {:?}",
@@ -115,8 +147,22 @@ async fn security_headers() {
 
 #[tokio::test]
 async fn exception_json() {
+    check_exception_json("exception-json").await;
+}
+
+#[tokio::test]
+async fn py_exception_json() {
+    check_exception_json("py-exception-json").await;
+}
+
+#[tokio::test]
+async fn js_exception_json() {
+    check_exception_json("js-exception-json").await;
+}
+
+async fn check_exception_json(guest: &str) {
     let out = one(
-        &[("exception-json", "")],
+        &[(guest, "")],
         "action = 'fail:internal:bad \"quote\" é'",
         get("/v/x/"),
     )
@@ -151,8 +197,21 @@ async fn hello() {
 
 #[tokio::test]
 async fn items() {
-    let out = view_only("items", "items/<int:item_id>/", "/items/007/").await;
+    check_items("items").await;
+}
+
+#[tokio::test]
+async fn py_items() {
+    check_items("py-items").await;
+}
+
+async fn check_items(guest: &str) {
+    let out = view_only(guest, "items/<int:item_id>/", "/items/007/").await;
     assert_eq!(out.body(), r#"{"id": 7, "name": "item-7"}"#);
+    assert_eq!(
+        out.header("content-type").as_deref(),
+        Some("application/json")
+    );
 }
 
 #[tokio::test]

@@ -1,24 +1,32 @@
 //! The quickstart (`examples/quickstart/shallot.toml`) answers exactly like
 //! the Django reference app in `../shared/bench/django`: the same 11
 //! requests its `run.sh verify` sends, compared the same way (status, every
-//! middleware header with uuid and duration masked, body).
+//! middleware header with uuid and duration masked, body). So does
+//! `examples/polyglot`, the same stack with middleware in Rust, Python and
+//! JavaScript: every check runs against both.
 
 use shallot::{Config, Pipeline};
 use shallot_tests::{Outcome, request, run, runtime};
 
-/// Loads the real example file, pointing its component paths at this
-/// build's guests (they differ only when CARGO_TARGET_DIR is set).
-async fn quickstart() -> Pipeline {
+/// The examples that must answer like Django.
+const EXAMPLES: [&str; 2] = ["quickstart", "polyglot"];
+
+/// Loads a real example file, pointing its component paths at this build's
+/// guests (they differ only when CARGO_TARGET_DIR is set).
+async fn example(name: &str) -> Pipeline {
     let root = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
-    let path = format!("{root}/examples/quickstart/shallot.toml");
+    let path = format!("{root}/examples/{name}/shallot.toml");
     let text = std::fs::read_to_string(&path).unwrap();
     let built = std::path::Path::new(shallot_tests::guests::HELLO)
         .parent()
         .unwrap();
-    let text = text.replace(
-        "../../target/guests/wasm32-wasip2/release",
-        built.to_str().unwrap(),
-    );
+    let guests = built.parent().unwrap().parent().unwrap();
+    let text = text
+        .replace(
+            "../../target/guests/wasm32-wasip2/release",
+            built.to_str().unwrap(),
+        )
+        .replace("../../target/guests", guests.to_str().unwrap());
     let config = Config::parse(&path, &text).unwrap();
     Pipeline::load_with(runtime(), &config).await.unwrap()
 }
@@ -105,9 +113,11 @@ fn expected(status: u16, headers: &[&str], body: &str) -> String {
 }
 
 async fn check(method: &str, path: &str, headers: &[(&str, &str)], want: String) {
-    let p = quickstart().await;
-    let out = run(&p, request(method, path, headers)).await;
-    assert_eq!(normalize(&out), want, "{method} {path}");
+    for name in EXAMPLES {
+        let p = example(name).await;
+        let out = run(&p, request(method, path, headers)).await;
+        assert_eq!(normalize(&out), want, "{name}: {method} {path}");
+    }
 }
 
 const TOKEN: (&str, &str) = ("Authorization", "Bearer secret-token");

@@ -1,0 +1,230 @@
+// Shallot's JavaScript SDK: middleware and views that read like Django's.
+//
+// A middleware is the default-exported class of its file, with any of the
+// hooks processRequest(request), processView(request, viewFunc, viewArgs,
+// viewKwargs), processException(request, exception) and
+// processResponse(request, response); only those it defines are exported.
+// A view is a default-exported function (request, kwargs, ...args):
+// kwargs are the URL's named groups, args its unnamed ones.
+//
+// Build with: node guest-sdk/js/shallot-build.mjs app.js -o app.wasm
+
+import { Response as WitResponse } from 'shallot:http/types@0.1.0';
+import { log as hostLog } from 'shallot:http/log@0.1.0';
+import { get as configGet, getAll as configGetAll } from 'shallot:http/config@0.1.0';
+
+/** An error with a WIT error-kind; raising one answers with its status. */
+export class ShallotError extends Error {
+  constructor(message = '', kind = 'internal') {
+    super(message);
+    this.kind = kind;
+  }
+}
+export class Http404 extends ShallotError {
+  constructor(message = '') { super(message, 'not-found'); }
+}
+export class PermissionDenied extends ShallotError {
+  constructor(message = '') { super(message, 'permission-denied'); }
+}
+export class BadRequest extends ShallotError {
+  constructor(message = '') { super(message, 'bad-request'); }
+}
+export class SuspiciousOperation extends ShallotError {
+  constructor(message = '') { super(message, 'suspicious-operation'); }
+}
+
+function hostCall(fn) {
+  try {
+    return fn();
+  } catch (e) {
+    const err = e && e.payload ? e.payload : e;
+    throw new ShallotError(err && err.message ? err.message : String(err), 'internal');
+  }
+}
+
+/** request.GET: get(key) is the last value, like Django's QueryDict. */
+class QueryDict {
+  constructor(query) {
+    this.params = new URLSearchParams(query);
+  }
+  get(key, fallback = null) {
+    const all = this.params.getAll(key);
+    return all.length ? all[all.length - 1] : fallback;
+  }
+  getlist(key) {
+    return this.params.getAll(key);
+  }
+  has(key) {
+    return this.params.has(key);
+  }
+}
+
+/** Case-insensitive, read-only headers of the request. */
+class RequestHeaders {
+  constructor(handle) {
+    this.handle = handle;
+  }
+  get(name) {
+    return this.handle.header(name) ?? null;
+  }
+  has(name) {
+    return this.handle.header(name) !== undefined;
+  }
+  entries() {
+    return this.handle.headers();
+  }
+}
+
+/**
+ * The request, lent to this hook call. request.set(name, value) and
+ * request.get(name) are request attributes on the host, which later
+ * layers in any language see. Keep no reference after the hook returns.
+ */
+export class HttpRequest {
+  constructor(handle) {
+    this.handle = handle;
+  }
+  get method() { return this.handle.method(); }
+  get path() { return this.handle.path(); }
+  get headers() { return new RequestHeaders(this.handle); }
+  get GET() { return new QueryDict(this.handle.query()); }
+  get body() { return this.handle.body(); }
+  get scheme() { return this.handle.scheme(); }
+  get clientAddr() { return this.handle.clientAddr(); }
+  get(name) { return this.handle.attribute(name) ?? null; }
+  set(name, value) { this.handle.setAttribute(name, String(value)); }
+}
+
+/** A response: response.set("Header", value), response.statusCode = 404. */
+export class HttpResponse {
+  constructor(content = '', { status = 200, contentType = 'text/html; charset=utf-8', headers = {} } = {}) {
+    this.handle = new WitResponse(status);
+    if (contentType !== null) this.set('Content-Type', contentType);
+    for (const [name, value] of Object.entries(headers)) this.set(name, value);
+    this.content = content;
+  }
+  static wrap(handle) {
+    const resp = Object.create(HttpResponse.prototype);
+    resp.handle = handle;
+    return resp;
+  }
+  get statusCode() { return this.handle.status(); }
+  set statusCode(status) { hostCall(() => this.handle.setStatus(status)); }
+  get content() { return this.handle.body(); }
+  set content(value) {
+    const bytes = typeof value === 'string' ? new TextEncoder().encode(value) : value;
+    this.handle.setBody(bytes);
+  }
+  get(name) { return this.handle.header(name) ?? null; }
+  set(name, value) { hostCall(() => this.handle.setHeader(name, String(value))); }
+  append(name, value) { hostCall(() => this.handle.appendHeader(name, String(value))); }
+  delete(name) { this.handle.removeHeader(name); }
+  has(name) { return this.handle.hasHeader(name); }
+  entries() { return this.handle.headers(); }
+}
+
+/** JSON.stringify with Python's separators, so bodies match Django's. */
+export class JsonResponse extends HttpResponse {
+  constructor(data, { status = 200, ...rest } = {}) {
+    super(pyJson(data), { status, contentType: 'application/json', ...rest });
+  }
+}
+
+function pyJson(value) {
+  if (Array.isArray(value)) return `[${value.map(pyJson).join(', ')}]`;
+  if (value !== null && typeof value === 'object') {
+    return `{${Object.entries(value).map(([k, v]) => `${pyJsonString(k)}: ${pyJson(v)}`).join(', ')}}`;
+  }
+  return typeof value === 'string' ? pyJsonString(value) : JSON.stringify(value);
+}
+
+function pyJsonString(s) {
+  // json.dumps escapes every non-ASCII character.
+  return JSON.stringify(s).replace(/[\u007f-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+/** Adds headers to Vary like django.utils.cache.patch_vary_headers. */
+export function patchVaryHeaders(response, newHeaders) {
+  const vary = response.has('Vary') ? response.get('Vary').split(/\s*,\s*/) : [];
+  const existing = new Set(vary.map((h) => h.toLowerCase()));
+  for (const h of newHeaders) if (!existing.has(h.toLowerCase())) vary.push(h);
+  response.set('Vary', vary.includes('*') ? '*' : vary.join(', '));
+}
+
+export const log = {
+  debug: (m) => hostLog('debug', String(m)),
+  info: (m) => hostLog('info', String(m)),
+  warning: (m) => hostLog('warn', String(m)),
+  error: (m) => hostLog('error', String(m)),
+};
+
+export const config = {
+  get: (key, fallback = null) => configGet(key) ?? fallback,
+  all: () => Object.fromEntries(configGetAll()),
+};
+
+// ===== glue: used by the module shallot-build.mjs generates =====
+
+function witError(e) {
+  if (e instanceof ShallotError) return { kind: e.kind, message: e.message };
+  return { kind: 'internal', message: e && e.message !== undefined ? e.message : String(e) };
+}
+
+function exceptionOf(err) {
+  const classes = {
+    'not-found': Http404,
+    'permission-denied': PermissionDenied,
+    'bad-request': BadRequest,
+    'suspicious-operation': SuspiciousOperation,
+  };
+  const Cls = classes[err.kind];
+  return Cls ? new Cls(err.message) : new ShallotError(err.message, err.kind);
+}
+
+/** Runs user code; any exception becomes the WIT error (a response). */
+function guarded(fn) {
+  let out;
+  try {
+    out = fn();
+  } catch (e) {
+    throw { payload: witError(e) };
+  }
+  if (out !== undefined && out !== null && !(out instanceof HttpResponse)) {
+    throw { payload: witError(new TypeError('a hook must return an HttpResponse or nothing')) };
+  }
+  return out ? out.handle : undefined;
+}
+
+function viewFunc(info) {
+  return { name: info.viewName, routeName: info.routeName ?? null };
+}
+
+export function exportsFor(target) {
+  return {
+    processRequest: { processRequest: (req) => guarded(() => target.processRequest(new HttpRequest(req))) },
+    processView: {
+      processView: (req, info) =>
+        guarded(() => target.processView(new HttpRequest(req), viewFunc(info), info.args, Object.fromEntries(info.kwargs))),
+    },
+    processException: {
+      processException: (req, err) => guarded(() => target.processException(new HttpRequest(req), exceptionOf(err))),
+    },
+    processResponse: {
+      processResponse: (req, resp) => {
+        const out = guarded(() => target.processResponse(new HttpRequest(req), HttpResponse.wrap(resp)));
+        if (out === undefined) throw { payload: witError(new TypeError('processResponse returned nothing')) };
+        return out;
+      },
+    },
+  };
+}
+
+export function viewExport(fn) {
+  return {
+    handle: (req, info) => {
+      const out = guarded(() => fn(new HttpRequest(req), Object.fromEntries(info.kwargs), ...info.args));
+      if (out === undefined) throw { payload: witError(new TypeError('the view returned nothing')) };
+      return out;
+    },
+  };
+}

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Installs the pinned toolchains for guests in other languages into
+# target/guest-tools (Python: componentize-py from PyPI) and
+# guest-sdk/js/node_modules (JavaScript: componentize-js from npm).
+# Safe to run again: it only installs what is missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need() {  # command, what installs it
+  command -v "$1" >/dev/null && return 0
+  if command -v apt-get >/dev/null && [[ "$(id -u)" == 0 ]]; then
+    echo "guest-toolchains: installing $2 (apt)" >&2
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $2 >/dev/null
+  fi
+  command -v "$1" >/dev/null || { echo "guest-toolchains: $1 is missing; install $2" >&2; exit 1; }
+}
+
+need python3 "python3 python3-venv"
+venv=target/guest-tools/py
+want="$(grep -v '^#' guest-sdk/python/requirements.txt | tr -d '[:space:]')"
+if ! [[ -x "$venv/bin/componentize-py" ]] || ! "$venv/bin/pip" freeze 2>/dev/null | grep -qx "$want"; then
+  echo "guest-toolchains: $want into $venv" >&2
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install -q -r guest-sdk/python/requirements.txt
+fi
+
+need node nodejs
+need npm npm
+if ! [[ -d guest-sdk/js/node_modules/@bytecodealliance/componentize-js ]]; then
+  echo "guest-toolchains: npm ci in guest-sdk/js" >&2
+  (cd guest-sdk/js && npm ci --silent --no-audit --no-fund)
+fi
