@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the pinned toolchains for guests in other languages into
 # target/guest-tools (Python: componentize-py from PyPI) and
-# guest-sdk/js/node_modules (JavaScript: componentize-js from npm).
+# guest-sdk/js/node_modules (JavaScript: componentize-js from npm, versions
+# from package-lock.json).
 # Safe to run again: it only installs what is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -27,6 +28,8 @@ fi
 need node nodejs
 need npm npm
 if ! [[ -d guest-sdk/js/node_modules/@bytecodealliance/componentize-js ]]; then
-  echo "guest-toolchains: npm ci in guest-sdk/js" >&2
-  (cd guest-sdk/js && npm ci --silent --no-audit --no-fund)
+  echo "guest-toolchains: npm install (package-lock.json) in guest-sdk/js" >&2
+  # Not `npm ci`: npm 10 leaves other platforms' optional packages out of
+  # the lock file and then refuses it. --no-save keeps the lock untouched.
+  (cd guest-sdk/js && npm install --no-save --no-audit --no-fund --loglevel=error)
 fi

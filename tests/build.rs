@@ -194,7 +194,7 @@ fn other_languages(
                 {
                     panic!(
                         "guests/js needs node and componentize-js: run `bash scripts/guest-toolchains.sh` \
-                         (npm ci in guest-sdk/js)"
+                         (npm install in guest-sdk/js)"
                     );
                 }
                 let child = Command::new(&tool[0])

@@ -7,7 +7,7 @@
 // processException, processResponse (a middleware exporting exactly those
 // hooks) or a function (a view). Its `import ... from "shallot"` resolves to
 // this folder's shallot.js. The build runs componentize-js (pinned in
-// package.json; `npm ci` in this folder installs it).
+// package.json; scripts/guest-toolchains.sh installs it).
 
 import { copyFile, cp, mkdtemp, readFile, rm, writeFile, mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -71,7 +71,7 @@ async function componentizer() {
     return (await import('@bytecodealliance/componentize-js')).componentize;
   } catch {
     throw new BuildError(
-      'componentize-js is not installed: run `npm ci` in guest-sdk/js (it pins @bytecodealliance/componentize-js)',
+      'componentize-js is not installed: run `bash scripts/guest-toolchains.sh` (or `npm install` in guest-sdk/js; it pins @bytecodealliance/componentize-js)',
     );
   }
 }

@@ -36,6 +36,7 @@ pub mod pipeline;
 pub mod reload;
 mod resources;
 pub mod router;
+pub mod scaffold;
 pub mod server;
 mod state;
 pub mod watch;

@@ -49,6 +49,25 @@ enum Command {
         /// The config file (shallot.toml).
         config: PathBuf,
     },
+    /// Send one request through a config's pipeline in process (no socket)
+    /// and print the response like `curl -i`.
+    Call {
+        /// The config file (shallot.toml).
+        config: PathBuf,
+        /// The path (and query), e.g. `/items/42/?x=1`.
+        path: String,
+        /// The method.
+        #[arg(short = 'X', long, default_value = "GET")]
+        method: String,
+        /// A request header, `Name: value` (repeatable).
+        #[arg(short = 'H', long = "header")]
+        headers: Vec<String>,
+    },
+    /// Scaffold a project that builds and has a test.
+    New {
+        #[command(subcommand)]
+        what: NewCommand,
+    },
     /// Ask a running server's admin endpoint for its status.
     Status {
         /// The admin address; defaults to the config's `server.admin`.
@@ -56,6 +75,21 @@ enum Command {
         admin: Option<SocketAddr>,
         /// The config file (shallot.toml), to find `server.admin`.
         config: Option<PathBuf>,
+    },
+}
+
+#[derive(Subcommand)]
+enum NewCommand {
+    /// A middleware: `shallot new middleware NAME --lang rust|python|js`.
+    Middleware {
+        /// Lower-case letters, digits and '-'; the project's folder.
+        name: String,
+        /// rust, python or js.
+        #[arg(long, default_value = "rust")]
+        lang: shallot::scaffold::Lang,
+        /// Where to create the project's folder.
+        #[arg(long, default_value = ".")]
+        dir: PathBuf,
     },
 }
 
@@ -80,6 +114,15 @@ fn main() -> anyhow::Result<()> {
             Command::Routes { config } => routes(config),
             Command::Precompile { config } => precompile(config),
             Command::Status { admin, config } => status(admin, config).await,
+            Command::Call {
+                config,
+                path,
+                method,
+                headers,
+            } => call(config, path, method, headers).await,
+            Command::New {
+                what: NewCommand::Middleware { name, lang, dir },
+            } => new_middleware(&dir, &name, lang),
         }
     })
 }
@@ -144,6 +187,50 @@ async fn check(path: PathBuf) -> anyhow::Result<()> {
         pipeline.middleware().len(),
         config.views.len(),
         pipeline.router().endpoints().len()
+    );
+    Ok(())
+}
+
+async fn call(
+    path: PathBuf,
+    uri: String,
+    method: String,
+    headers: Vec<String>,
+) -> anyhow::Result<()> {
+    let config = Config::load(&path)?;
+    let pipeline = Pipeline::load(&config).await?;
+    let mut req = http::Request::builder().method(method.as_str()).uri(&uri);
+    for h in &headers {
+        let (name, value) = h
+            .split_once(':')
+            .with_context(|| format!("header {h:?} is not `Name: value`"))?;
+        req = req.header(name.trim(), value.trim());
+    }
+    let req = req
+        .body(bytes::Bytes::new())
+        .with_context(|| format!("invalid request {method} {uri}"))?;
+    let resp = pipeline.handle(req).await;
+    println!("HTTP/1.1 {}", resp.status());
+    for (name, value) in resp.headers() {
+        println!("{name}: {}", String::from_utf8_lossy(value.as_bytes()));
+    }
+    println!();
+    println!("{}", String::from_utf8_lossy(resp.body()));
+    Ok(())
+}
+
+fn new_middleware(
+    dir: &std::path::Path,
+    name: &str,
+    lang: shallot::scaffold::Lang,
+) -> anyhow::Result<()> {
+    let home = shallot::scaffold::shallot_home();
+    for file in shallot::scaffold::middleware(dir, name, lang, &home)? {
+        println!("created {}", file.display());
+    }
+    println!(
+        "build and test with: bash {}/test.sh (SHALLOT=path/to/shallot if it is not on PATH)",
+        dir.join(name).display()
     );
     Ok(())
 }
