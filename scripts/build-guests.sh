@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Builds every Rust guest in guests/ for wasm32-wasip2 into target/guests,
 # where the examples and the tests find them. Installs the rustup target if
-# needed. With --all, also the Python and JavaScript guests (guests/python,
-# guests/js) into target/guests/python and target/guests/js, installing
+# needed. With --all, also the Python, JavaScript and C guests
+# (guests/python, guests/js, guests/c) into target/guests/<lang>, installing
 # their pinned toolchains first (scripts/guest-toolchains.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -17,11 +17,14 @@ cargo build --release --target wasm32-wasip2 --target-dir target/guests "${packa
 
 [[ "${1:-}" == --all ]] || exit 0
 bash scripts/guest-toolchains.sh
-mkdir -p target/guests/python target/guests/js
+mkdir -p target/guests/python target/guests/js target/guests/c
 for f in guests/python/*.py; do
   target/guest-tools/py/bin/python guest-sdk/python/shallot_build.py "$f" \
     -o "target/guests/python/$(basename "${f%.py}").wasm"
 done
 for f in guests/js/*.js; do
   node guest-sdk/js/shallot-build.mjs "$f" -o "target/guests/js/$(basename "${f%.js}").wasm"
+done
+for f in guests/c/*.c; do
+  bash guest-sdk/c/build.sh "$f" -o "target/guests/c/$(basename "${f%.c}").wasm"
 done

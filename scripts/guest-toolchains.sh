@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the pinned toolchains for guests in other languages into
-# target/guest-tools (Python: componentize-py from PyPI) and
+# target/guest-tools (Python: componentize-py, and zig for C guests, from
+# PyPI) and
 # guest-sdk/js/node_modules (JavaScript: componentize-js from npm, versions
 # from package-lock.json).
 # Safe to run again: it only installs what is missing.
@@ -18,16 +19,18 @@ need() {  # command, what installs it
 
 need python3 "python3 python3-venv"
 venv=target/guest-tools/py
-want="$(grep -v '^#' guest-sdk/python/requirements.txt | tr -d '[:space:]')"
-if ! [[ -x "$venv/bin/componentize-py" ]] || ! "$venv/bin/pip" freeze 2>/dev/null | grep -qx "$want"; then
-  echo "guest-toolchains: $want into $venv" >&2
-  python3 -m venv "$venv"
-  "$venv/bin/pip" install -q -r guest-sdk/python/requirements.txt
-fi
+for req in guest-sdk/python/requirements.txt guest-sdk/c/requirements.txt; do
+  want="$(grep -v '^#' "$req" | tr -d '[:space:]')"
+  if ! [[ -x "$venv/bin/pip" ]] || ! "$venv/bin/pip" freeze 2>/dev/null | grep -qx "$want"; then
+    echo "guest-toolchains: $want into $venv" >&2
+    [[ -x "$venv/bin/pip" ]] || python3 -m venv "$venv"
+    "$venv/bin/pip" install -q -r "$req"
+  fi
+done
 
 need node nodejs
 need npm npm
-if ! [[ -d guest-sdk/js/node_modules/@bytecodealliance/componentize-js ]]; then
+if ! (cd guest-sdk/js && node --input-type=module -e "await import('@bytecodealliance/componentize-js')" 2>/dev/null); then
   echo "guest-toolchains: npm install (package-lock.json) in guest-sdk/js" >&2
   # Not `npm ci`: npm 10 leaves other platforms' optional packages out of
   # the lock file and then refuses it. --no-save keeps the lock untouched.

@@ -48,19 +48,7 @@ fn main() {
     for g in &guests {
         cmd.args(["-p", g]);
     }
-    // The outer build's settings (clippy's wrapper, host rustflags, a build
-    // target) must not leak into the guest build.
-    for var in [
-        "CARGO_ENCODED_RUSTFLAGS",
-        "RUSTFLAGS",
-        "RUSTC_WRAPPER",
-        "RUSTC_WORKSPACE_WRAPPER",
-        "CARGO_BUILD_TARGET",
-        "CARGO_TARGET_DIR",
-        "CARGO_MAKEFLAGS",
-        "MAKEFLAGS",
-        "CARGO_PROFILE_RELEASE_DEBUG",
-    ] {
+    for var in OUTER_BUILD_ENV {
         cmd.env_remove(var);
     }
     let status = cmd.status().expect("cargo can be run to build the guests");
@@ -118,12 +106,26 @@ fn main() {
     std::fs::write(dest, src).unwrap();
 }
 
+/// The outer build's settings (clippy's wrapper, host rustflags, a build
+/// target) that must not leak into the builds of guests and their tools.
+const OUTER_BUILD_ENV: [&str; 9] = [
+    "CARGO_ENCODED_RUSTFLAGS",
+    "RUSTFLAGS",
+    "RUSTC_WRAPPER",
+    "RUSTC_WORKSPACE_WRAPPER",
+    "CARGO_BUILD_TARGET",
+    "CARGO_TARGET_DIR",
+    "CARGO_MAKEFLAGS",
+    "MAKEFLAGS",
+    "CARGO_PROFILE_RELEASE_DEBUG",
+];
+
 fn const_name(guest: &str) -> String {
     guest.replace('-', "_").to_uppercase()
 }
 
-/// Builds `guests/python/*.py` and `guests/js/*.js` (each file one
-/// component) with the SDKs' tools; returns (language, name, component).
+/// Builds `guests/python/*.py`, `guests/js/*.js` and `guests/c/*.c` (each
+/// file one component) with the SDKs' tools; returns (language, name, component).
 /// A component newer than its source and its SDK is not rebuilt.
 fn other_languages(
     root: &Path,
@@ -157,6 +159,16 @@ fn other_languages(
             ],
             root.join("guest-sdk/js"),
         ),
+        (
+            "c",
+            "c",
+            "c",
+            vec![
+                "bash".to_owned(),
+                root.join("guest-sdk/c/build.sh").display().to_string(),
+            ],
+            root.join("guest-sdk/c"),
+        ),
     ];
     let wit_newest = newest(&root.join("wit"));
     let mut built = Vec::new();
@@ -180,7 +192,7 @@ fn other_languages(
             let fresh = mtime(&out)
                 .is_some_and(|built| Some(built) > mtime(&source) && Some(built) > sdk_newest);
             if !fresh {
-                if lang == "py" && !python.is_file() {
+                if (lang == "py" || lang == "c") && !python.is_file() {
                     panic!(
                         "guests/python needs componentize-py: run `bash scripts/guest-toolchains.sh` \
                          (installs guest-sdk/python/requirements.txt into {})",
@@ -197,7 +209,11 @@ fn other_languages(
                          (npm install in guest-sdk/js)"
                     );
                 }
-                let child = Command::new(&tool[0])
+                let mut cmd = Command::new(&tool[0]);
+                for var in OUTER_BUILD_ENV {
+                    cmd.env_remove(var);
+                }
+                let child = cmd
                     .args(&tool[1..])
                     .arg(&source)
                     .arg("-o")
@@ -237,7 +253,7 @@ fn newest(dir: &Path) -> Option<std::time::SystemTime> {
     for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
         let path = entry.path();
         let name = entry.file_name();
-        if name == "node_modules" || name == "__pycache__" {
+        if name == "node_modules" || name == "__pycache__" || name == "target" {
             continue;
         }
         let t = if path.is_dir() {

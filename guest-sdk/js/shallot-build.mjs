@@ -69,9 +69,10 @@ function entry(kind, hooks) {
 async function componentizer() {
   try {
     return (await import('@bytecodealliance/componentize-js')).componentize;
-  } catch {
+  } catch (e) {
     throw new BuildError(
-      'componentize-js is not installed: run `bash scripts/guest-toolchains.sh` (or `npm install` in guest-sdk/js; it pins @bytecodealliance/componentize-js)',
+      'componentize-js is not installed: run `bash scripts/guest-toolchains.sh` (or `npm install` in guest-sdk/js; ' +
+        `it pins @bytecodealliance/componentize-js)\n  (${e.message ?? e})`,
     );
   }
 }

@@ -133,7 +133,16 @@ async fn check_cors(guest: &str) {
 
 #[tokio::test]
 async fn security_headers() {
-    let out = one(&[("security-headers", "")], "", get("/v/x/")).await;
+    check_security_headers("security-headers").await;
+}
+
+#[tokio::test]
+async fn c_security_headers() {
+    check_security_headers("c-security-headers").await;
+}
+
+async fn check_security_headers(guest: &str) {
+    let out = one(&[(guest, "")], "", get("/v/x/")).await;
     assert_eq!(
         out.header("x-content-type-options").as_deref(),
         Some("nosniff")
