@@ -149,3 +149,27 @@ fn language_reuse(bencher: divan::Bencher, lang: &str) {
         get("/hello")
     });
 }
+
+/// C next to Rust on the same middleware (`security-headers`: one
+/// process-response call per request).
+fn security_headers_in(lang: &str) -> &'static str {
+    match lang {
+        "rust" => guests::SECURITY_HEADERS,
+        "c" => guests::C_SECURITY_HEADERS,
+        other => panic!("no security-headers in {other}"),
+    }
+}
+
+#[divan::bench(args = ["rust", "c"])]
+fn compiled_per_request(bencher: divan::Bencher, lang: &str) {
+    bench_requests(bencher, &stack(&[security_headers_in(lang)], false), || {
+        get("/hello")
+    });
+}
+
+#[divan::bench(args = ["rust", "c"])]
+fn compiled_reuse(bencher: divan::Bencher, lang: &str) {
+    bench_requests(bencher, &stack(&[security_headers_in(lang)], true), || {
+        get("/hello")
+    });
+}
