@@ -29,17 +29,19 @@ class ViewFunc:
         return f"<view {self.name}>"
 
 
-def _handle_of(resp, hook):
-    if resp is None:
-        return None
-    if not isinstance(resp, HttpResponse):
-        raise TypeError(f"{hook} must return an HttpResponse or None, not {type(resp).__name__}")
-    return resp._handle
-
-
-def _call(hook, fn, *args, **kwargs):
+def _run(hook, fn, args, kwargs=None, required=False):
+    """Calls user code and returns its response's handle (or None). Every
+    exception becomes the WIT error. The URL's kwargs travel as a dict, so
+    a kwarg named like a parameter here cannot collide with it."""
     try:
-        return fn(*args, **kwargs)
+        resp = fn(*args, **(kwargs or {}))
+        if resp is None:
+            if required:
+                raise TypeError(f"{hook} returned None")
+            return None
+        if not isinstance(resp, HttpResponse):
+            raise TypeError(f"{hook} must return an HttpResponse or None, not {type(resp).__name__}")
+        return resp._handle
     except Err:
         raise
     except Exception as exc:  # noqa: BLE001 - every failure becomes a response
@@ -47,44 +49,24 @@ def _call(hook, fn, *args, **kwargs):
 
 
 def process_request(req):
-    resp = _call("process_request", _target.process_request, HttpRequest(req))
-    return _call("process_request", _handle_of, resp, "process_request")
+    return _run("process_request", _target.process_request, (HttpRequest(req),))
 
 
 def process_view(req, info):
-    kwargs = dict(info.kwargs)
-    resp = _call(
-        "process_view",
-        _target.process_view,
-        HttpRequest(req),
-        ViewFunc(info),
-        list(info.args),
-        kwargs,
-    )
-    return _call("process_view", _handle_of, resp, "process_view")
+    args = (HttpRequest(req), ViewFunc(info), list(info.args), dict(info.kwargs))
+    return _run("process_view", _target.process_view, args)
 
 
 def process_exception(req, err):
-    resp = _call(
-        "process_exception", _target.process_exception, HttpRequest(req), exception_of(err)
-    )
-    return _call("process_exception", _handle_of, resp, "process_exception")
+    args = (HttpRequest(req), exception_of(err))
+    return _run("process_exception", _target.process_exception, args)
 
 
 def process_response(req, resp):
-    out = _call(
-        "process_response",
-        _target.process_response,
-        HttpRequest(req),
-        HttpResponse._wrap(resp),
-    )
-    if out is None:
-        raise Err(error_of(TypeError("process_response returned None")))
-    return _call("process_response", _handle_of, out, "process_response")
+    args = (HttpRequest(req), HttpResponse._wrap(resp))
+    return _run("process_response", _target.process_response, args, required=True)
 
 
 def handle(req, info):
-    resp = _call("view", _target, HttpRequest(req), *info.args, **dict(info.kwargs))
-    if resp is None:
-        raise Err(error_of(TypeError("the view returned None")))
-    return _call("view", _handle_of, resp, "view")
+    args = (HttpRequest(req), *info.args)
+    return _run("the view", _target, args, dict(info.kwargs), required=True)

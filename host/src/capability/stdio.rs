@@ -59,27 +59,27 @@ impl LogPipe {
 
     /// Logs a last line that had no newline.
     pub(crate) fn finish(&self) {
-        let mut inner = self.0.lock().expect("log pipe lock");
-        if !inner.pending.is_empty() {
-            let line = std::mem::take(&mut inner.pending);
-            inner.emit(&line);
-        }
+        self.0.lock().expect("log pipe lock").flush_pending();
     }
 
     /// Ends a request on a kept instance: its last line is logged and the
     /// next request gets a whole budget again.
     pub(crate) fn restart(&self) {
         let mut inner = self.0.lock().expect("log pipe lock");
-        if !inner.pending.is_empty() {
-            let line = std::mem::take(&mut inner.pending);
-            inner.emit(&line);
-        }
+        inner.flush_pending();
         inner.accepted = 0;
         inner.truncated = false;
     }
 }
 
 impl Inner {
+    fn flush_pending(&mut self) {
+        if !self.pending.is_empty() {
+            let line = std::mem::take(&mut self.pending);
+            self.emit(&line);
+        }
+    }
+
     fn emit(&self, line: &[u8]) {
         let text = String::from_utf8_lossy(line);
         let text = text.trim_end_matches('\r');
