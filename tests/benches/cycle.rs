@@ -68,13 +68,7 @@ fn stack(middleware: &[&str], reuse: bool) -> String {
 }
 
 fn quickstart(reuse: bool) -> String {
-    let root = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
-    let text = std::fs::read_to_string(format!("{root}/examples/quickstart/shallot.toml")).unwrap();
-    let built = std::path::Path::new(guests::HELLO).parent().unwrap();
-    let text = text.replace(
-        "../../target/guests/wasm32-wasip2/release",
-        built.to_str().unwrap(),
-    );
+    let (_, text) = shallot_tests::example_config("quickstart");
     if reuse {
         text.replace(".wasm\"\n", ".wasm\"\ninstance_policy = \"reuse\"\n")
     } else {

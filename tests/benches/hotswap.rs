@@ -20,18 +20,11 @@ fn dir(name: &str) -> PathBuf {
 
 /// The quickstart config, pointed at this build's guests and `cache`.
 fn quickstart(at: &Path, cache: &Path) -> PathBuf {
-    let root = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
-    let text = std::fs::read_to_string(format!("{root}/examples/quickstart/shallot.toml")).unwrap();
-    let built = Path::new(guests::HELLO).parent().unwrap();
-    let text = text
-        .replace(
-            "../../target/guests/wasm32-wasip2/release",
-            built.to_str().unwrap(),
-        )
-        .replace(
-            "[server]\n",
-            &format!("[server]\ncompile_cache = \"{}\"\n", cache.display()),
-        );
+    let (_, text) = shallot_tests::example_config("quickstart");
+    let text = text.replace(
+        "[server]\n",
+        &format!("[server]\ncompile_cache = \"{}\"\n", cache.display()),
+    );
     let path = at.join("shallot.toml");
     std::fs::write(&path, text).unwrap();
     path

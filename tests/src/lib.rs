@@ -33,6 +33,22 @@ pub fn fresh_kv_path() -> std::path::PathBuf {
     std::env::temp_dir().join(format!("shallot-test-kv-{}-{n}.redb", std::process::id()))
 }
 
+/// `examples/NAME/shallot.toml` (its path and text) with the component
+/// paths pointed at this build's guests, which differ from the file's
+/// `../../target/guests/...` only when CARGO_TARGET_DIR is set.
+pub fn example_config(name: &str) -> (String, String) {
+    let root = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
+    let path = format!("{root}/examples/{name}/shallot.toml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    // guests::HELLO is <target>/guests/wasm32-wasip2/release/hello.wasm.
+    let built = std::path::Path::new(guests::HELLO)
+        .ancestors()
+        .nth(3)
+        .unwrap();
+    let text = text.replace("../../target/guests", built.to_str().unwrap());
+    (path, text)
+}
+
 /// Replaces `{guest-name}` with that guest's component path.
 pub fn with_guests(toml: &str) -> String {
     let mut text = toml.to_owned();

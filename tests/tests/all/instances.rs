@@ -51,11 +51,11 @@ async fn reuse_serves_later_requests_from_the_same_warm_instance() {
 async fn reuse_replaces_an_instance_after_max_requests() {
     let policy = "instance_policy = \"reuse\"\nreuse = { max_requests = 2 }";
     let p = pipeline(&probe_stack(policy, "pass")).await;
-    let seen: Vec<String> = futures_seq(&p, 5).await;
+    let seen: Vec<String> = calls_in_sequence(&p, 5).await;
     assert_eq!(seen, ["p=3", "p=6", "p=3", "p=6", "p=3"]);
 }
 
-async fn futures_seq(p: &shallot::Pipeline, n: usize) -> Vec<String> {
+async fn calls_in_sequence(p: &shallot::Pipeline, n: usize) -> Vec<String> {
     let mut seen = Vec::new();
     for _ in 0..n {
         seen.push(instance_calls(p).await);

@@ -11,22 +11,9 @@ use shallot_tests::{Outcome, request, run, runtime};
 /// The examples that must answer like Django.
 const EXAMPLES: [&str; 2] = ["quickstart", "polyglot"];
 
-/// Loads a real example file, pointing its component paths at this build's
-/// guests (they differ only when CARGO_TARGET_DIR is set).
+/// Loads a real example file, run on this build's guests.
 async fn example(name: &str) -> Pipeline {
-    let root = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
-    let path = format!("{root}/examples/{name}/shallot.toml");
-    let text = std::fs::read_to_string(&path).unwrap();
-    let built = std::path::Path::new(shallot_tests::guests::HELLO)
-        .parent()
-        .unwrap();
-    let guests = built.parent().unwrap().parent().unwrap();
-    let text = text
-        .replace(
-            "../../target/guests/wasm32-wasip2/release",
-            built.to_str().unwrap(),
-        )
-        .replace("../../target/guests", guests.to_str().unwrap());
+    let (path, text) = shallot_tests::example_config(name);
     let config = Config::parse(&path, &text).unwrap();
     Pipeline::load_with(runtime(), &config).await.unwrap()
 }
