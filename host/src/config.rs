@@ -19,11 +19,13 @@ use crate::router::{Pattern, RouteDef, Router, Target};
 
 mod error;
 mod locate;
+mod numbers;
 #[cfg(test)]
 mod tests;
 
 pub use error::ConfigError;
 use locate::Source;
+use numbers::{Number, to_usize};
 
 /// The validated contents of a `shallot.toml`.
 #[derive(Debug, Clone)]
@@ -45,6 +47,26 @@ pub struct Config {
     pub limits: GlobalLimits,
     /// `[key_value] path`: the database file behind `key_value_stores`.
     pub key_value_path: PathBuf,
+    /// `[key_value]` size caps.
+    pub key_value_quota: KvQuota,
+}
+
+/// `[key_value]` caps: what one guest can make the host store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KvQuota {
+    /// The largest value one `set` may store. Default 1 MiB.
+    pub max_value_bytes: u64,
+    /// Bytes (keys plus values) one named store may hold. Default 64 MiB.
+    pub store_bytes: u64,
+}
+
+impl Default for KvQuota {
+    fn default() -> Self {
+        KvQuota {
+            max_value_bytes: 1 << 20,
+            store_bytes: 64 << 20,
+        }
+    }
 }
 
 /// `[server]`: how the HTTP server listens and what it accepts.
@@ -65,6 +87,19 @@ pub struct ServerConfig {
     /// Example: `admin = "127.0.0.1:9901"`: the status endpoint's listener.
     /// Off unless set; keep it on loopback.
     pub admin: Option<SocketAddr>,
+    /// Connections the kernel queues before `accept`. Default 1024; the
+    /// kernel caps it at `net.core.somaxconn`.
+    pub backlog: u32,
+    /// How long a client may take to send a request head (and an idle
+    /// keep-alive connection may wait for the next one). Default 30 s.
+    pub header_read_timeout: Duration,
+    /// How long a response write may make no progress (a client that does
+    /// not read) before the connection is closed. Default 30 s.
+    pub send_timeout: Duration,
+    /// Peers whose `X-Forwarded-Proto` and `X-Forwarded-For` are believed.
+    /// Empty by default: the scheme and client address come from the
+    /// connection alone.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
 }
 
 impl Default for ServerConfig {
@@ -76,6 +111,10 @@ impl Default for ServerConfig {
             shutdown_timeout: Duration::from_secs(30),
             compile_cache: PathBuf::from(".shallot/cache"),
             admin: None,
+            backlog: 1024,
+            header_read_timeout: Duration::from_secs(30),
+            send_timeout: Duration::from_secs(30),
+            trusted_proxies: Vec::new(),
         }
     }
 }
@@ -171,11 +210,16 @@ struct RawConfig {
 #[serde(deny_unknown_fields)]
 struct RawServer {
     listen: Option<Spanned<String>>,
-    max_header_bytes: Option<usize>,
-    max_body_bytes: Option<usize>,
-    shutdown_timeout_secs: Option<u64>,
+    max_header_bytes: Option<Number>,
+    max_body_bytes: Option<Number>,
+    shutdown_timeout_secs: Option<Number>,
     compile_cache: Option<String>,
     admin: Option<Spanned<String>>,
+    backlog: Option<Number>,
+    header_read_timeout_secs: Option<Number>,
+    send_timeout_secs: Option<Number>,
+    #[serde(default)]
+    trusted_proxies: Vec<Spanned<String>>,
 }
 
 /// A `[[middleware]]` entry or a `[views.NAME]` table.
@@ -205,9 +249,9 @@ struct RawComponent {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawReuse {
-    max_requests: Option<Spanned<u32>>,
-    idle_timeout_secs: Option<u64>,
-    max_idle: Option<usize>,
+    max_requests: Option<Number>,
+    idle_timeout_secs: Option<Number>,
+    max_idle: Option<Number>,
 }
 
 /// `[limits]`, and a component's own `limits` (the server-wide fields only
@@ -215,23 +259,26 @@ struct RawReuse {
 #[derive(Deserialize, Default, Clone)]
 #[serde(deny_unknown_fields)]
 struct RawLimits {
-    memory_mib: Option<usize>,
-    cpu_ms: Option<u64>,
-    fuel: Option<u64>,
-    instances: Option<usize>,
-    tables: Option<usize>,
-    table_elements: Option<usize>,
-    memories: Option<usize>,
-    output_kib: Option<usize>,
-    max_stack_kib: Option<Spanned<usize>>,
-    request_timeout_ms: Option<Spanned<u64>>,
-    concurrent_instances: Option<Spanned<u32>>,
+    memory_mib: Option<Number>,
+    cpu_ms: Option<Number>,
+    fuel: Option<Number>,
+    instances: Option<Number>,
+    tables: Option<Number>,
+    table_elements: Option<Number>,
+    memories: Option<Number>,
+    output_kib: Option<Number>,
+    concurrency: Option<Number>,
+    max_stack_kib: Option<Number>,
+    request_timeout_ms: Option<Number>,
+    concurrent_instances: Option<Number>,
 }
 
 #[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 struct RawKeyValue {
     path: Option<String>,
+    max_value_kib: Option<Number>,
+    store_quota_mib: Option<Number>,
 }
 
 #[derive(Deserialize)]
@@ -269,6 +316,7 @@ impl Config {
         server.compile_cache = base.join(&server.compile_cache);
 
         let (defaults, limits) = limits(&src, raw.limits)?;
+        let key_value_quota = kv_quota(&src, &raw.key_value)?;
 
         let mut middleware: Vec<ComponentSpec> = Vec::with_capacity(raw.middleware.len());
         for (i, mw) in raw.middleware.into_iter().enumerate() {
@@ -339,8 +387,31 @@ impl Config {
             router,
             limits,
             key_value_path: base.join(raw.key_value.path.as_deref().unwrap_or(DEFAULT_KV_PATH)),
+            key_value_quota,
         })
     }
+}
+
+/// `[key_value] max_value_kib` and `store_quota_mib`.
+fn kv_quota(src: &Source<'_>, raw: &RawKeyValue) -> Result<KvQuota, ConfigError> {
+    let mut quota = KvQuota::default();
+    if let Some(kib) = src.bounded_opt(
+        raw.max_value_kib.as_ref(),
+        "key_value.max_value_kib",
+        1,
+        1 << 20,
+    )? {
+        quota.max_value_bytes = kib << 10;
+    }
+    if let Some(mib) = src.bounded_opt(
+        raw.store_quota_mib.as_ref(),
+        "key_value.store_quota_mib",
+        1,
+        1 << 20,
+    )? {
+        quota.store_bytes = mib << 20;
+    }
+    Ok(quota)
 }
 
 /// Where key-value data lives unless `[key_value] path` says otherwise.
@@ -370,7 +441,7 @@ fn component_spec(
                     "max_stack_kib, request_timeout_ms and concurrent_instances apply to the whole server: set them in [limits]".to_owned(),
                 ));
             }
-            overlay(defaults, &own)
+            overlay(src, &format!("{field}.limits"), defaults, &own)?
         }
     };
     let mut grants = Grants::default();
@@ -456,65 +527,89 @@ fn instance_policy(
     }
     let raw = reuse.into_inner();
     let mut out = ReusePolicy::default();
-    if let Some(n) = raw.max_requests {
-        if *n.get_ref() == 0 {
-            return Err(src.error(
-                n.span(),
-                &format!("{field}.reuse.max_requests"),
-                "must be at least 1".to_owned(),
-            ));
-        }
-        out.max_requests = n.into_inner();
+    let field = format!("{field}.reuse");
+    if let Some(n) = &raw.max_requests {
+        let n = src.bounded(n, &format!("{field}.max_requests"), 1, u32::MAX.into())?;
+        out.max_requests = u32::try_from(n).expect("bounded to u32");
     }
-    if let Some(secs) = raw.idle_timeout_secs {
+    if let Some(secs) = &raw.idle_timeout_secs {
+        let secs = src.bounded(secs, &format!("{field}.idle_timeout_secs"), 0, DAY_SECS)?;
         out.idle_timeout = Duration::from_secs(secs);
     }
-    if let Some(n) = raw.max_idle {
-        out.max_idle = n;
+    if let Some(n) = &raw.max_idle {
+        out.max_idle = to_usize(src.bounded(n, &format!("{field}.max_idle"), 0, 100_000)?);
     }
     Ok(InstancePolicy::Reuse(out))
 }
 
+/// A day, the upper bound of every timeout: longer is surely a typo.
+const DAY_SECS: u64 = 24 * 60 * 60;
+
 /// `[limits]`: the per-component defaults and the server-wide limits.
 fn limits(src: &Source<'_>, raw: RawLimits) -> Result<(Limits, GlobalLimits), ConfigError> {
     let mut global = GlobalLimits::default();
-    if let Some(kib) = &raw.max_stack_kib {
-        if *kib.get_ref() < 64 {
-            return Err(src.error(
-                kib.span(),
-                "limits.max_stack_kib",
-                "must be at least 64".to_owned(),
-            ));
-        }
-        global.max_stack_bytes = kib.get_ref() << 10;
+    let f = |name: &str| format!("limits.{name}");
+    if let Some(kib) = src.bounded_opt(
+        raw.max_stack_kib.as_ref(),
+        &f("max_stack_kib"),
+        64,
+        64 << 10,
+    )? {
+        global.max_stack_bytes = to_usize(kib << 10);
     }
-    if let Some(n) = &raw.concurrent_instances {
-        if *n.get_ref() == 0 {
-            return Err(src.error(
-                n.span(),
-                "limits.concurrent_instances",
-                "must be at least 1".to_owned(),
-            ));
-        }
-        global.concurrent_instances = *n.get_ref();
+    // Each instance reserves address space in the pooling allocator (a 4
+    // GiB memory slot plus guards): 10,000 of them is most of what x86-64
+    // user space can map.
+    if let Some(n) = src.bounded_opt(
+        raw.concurrent_instances.as_ref(),
+        &f("concurrent_instances"),
+        1,
+        10_000,
+    )? {
+        global.concurrent_instances = u32::try_from(n).expect("bounded");
     }
-    if let Some(ms) = &raw.request_timeout_ms {
-        global.request_timeout = Duration::from_millis(*ms.get_ref());
+    if let Some(ms) = src.bounded_opt(
+        raw.request_timeout_ms.as_ref(),
+        &f("request_timeout_ms"),
+        1,
+        DAY_SECS * 1000,
+    )? {
+        global.request_timeout = Duration::from_millis(ms);
     }
-    Ok((overlay(&Limits::default(), &raw), global))
+    Ok((overlay(src, "limits", &Limits::default(), &raw)?, global))
 }
 
-fn overlay(base: &Limits, raw: &RawLimits) -> Limits {
-    Limits {
-        memory_bytes: raw.memory_mib.map_or(base.memory_bytes, |m| m << 20),
-        cpu_time: raw.cpu_ms.map_or(base.cpu_time, Duration::from_millis),
-        fuel: raw.fuel.or(base.fuel),
-        instances: raw.instances.unwrap_or(base.instances),
-        tables: raw.tables.unwrap_or(base.tables),
-        table_elements: raw.table_elements.unwrap_or(base.table_elements),
-        memories: raw.memories.unwrap_or(base.memories),
-        output_bytes: raw.output_kib.map_or(base.output_bytes, |k| k << 10),
-    }
+/// `base` with the settings `raw` makes, each checked against its range.
+fn overlay(
+    src: &Source<'_>,
+    field: &str,
+    base: &Limits,
+    raw: &RawLimits,
+) -> Result<Limits, ConfigError> {
+    let num = |value: &Option<Number>, name: &str, min: u64, max: u64| {
+        src.bounded_opt(value.as_ref(), &format!("{field}.{name}"), min, max)
+    };
+    // A 32-bit Wasm memory addresses at most 4 GiB.
+    let memory_mib = num(&raw.memory_mib, "memory_mib", 1, 4096)?;
+    let cpu_ms = num(&raw.cpu_ms, "cpu_ms", 1, DAY_SECS * 1000)?;
+    let fuel = num(&raw.fuel, "fuel", 1, u64::MAX)?;
+    let instances = num(&raw.instances, "instances", 1, 10_000)?;
+    let tables = num(&raw.tables, "tables", 1, 10_000)?;
+    let table_elements = num(&raw.table_elements, "table_elements", 1, 10_000_000)?;
+    let memories = num(&raw.memories, "memories", 1, 10_000)?;
+    let output_kib = num(&raw.output_kib, "output_kib", 0, 1 << 20)?;
+    let concurrency = num(&raw.concurrency, "concurrency", 1, 10_000)?;
+    Ok(Limits {
+        memory_bytes: memory_mib.map_or(base.memory_bytes, |m| to_usize(m << 20)),
+        cpu_time: cpu_ms.map_or(base.cpu_time, Duration::from_millis),
+        fuel: fuel.or(base.fuel),
+        instances: instances.map_or(base.instances, to_usize),
+        tables: tables.map_or(base.tables, to_usize),
+        table_elements: table_elements.map_or(base.table_elements, to_usize),
+        memories: memories.map_or(base.memories, to_usize),
+        output_bytes: output_kib.map_or(base.output_bytes, |k| to_usize(k << 10)),
+        concurrency: concurrency.map(to_usize).or(base.concurrency),
+    })
 }
 
 fn server(src: &Source<'_>, raw: RawServer) -> Result<ServerConfig, ConfigError> {
@@ -531,14 +626,51 @@ fn server(src: &Source<'_>, raw: RawServer) -> Result<ServerConfig, ConfigError>
             )
         })?;
     }
-    if let Some(n) = raw.max_header_bytes {
-        server.max_header_bytes = n;
+    let num = |value: &Option<Number>, name: &str, min: u64, max: u64| {
+        src.bounded_opt(value.as_ref(), &format!("server.{name}"), min, max)
+    };
+    if let Some(n) = num(&raw.max_header_bytes, "max_header_bytes", 1024, 1 << 20)? {
+        server.max_header_bytes = to_usize(n);
     }
-    if let Some(n) = raw.max_body_bytes {
-        server.max_body_bytes = n;
+    // Bodies are held in memory whole: a gigabyte is already generous.
+    if let Some(n) = num(&raw.max_body_bytes, "max_body_bytes", 0, 1 << 30)? {
+        server.max_body_bytes = to_usize(n);
     }
-    if let Some(secs) = raw.shutdown_timeout_secs {
+    if let Some(secs) = num(
+        &raw.shutdown_timeout_secs,
+        "shutdown_timeout_secs",
+        0,
+        DAY_SECS,
+    )? {
         server.shutdown_timeout = Duration::from_secs(secs);
+    }
+    if let Some(n) = num(&raw.backlog, "backlog", 1, 65_535)? {
+        server.backlog = u32::try_from(n).expect("bounded");
+    }
+    if let Some(secs) = num(
+        &raw.header_read_timeout_secs,
+        "header_read_timeout_secs",
+        1,
+        DAY_SECS,
+    )? {
+        server.header_read_timeout = Duration::from_secs(secs);
+    }
+    if let Some(secs) = num(&raw.send_timeout_secs, "send_timeout_secs", 1, DAY_SECS)? {
+        server.send_timeout = Duration::from_secs(secs);
+    }
+    for (i, proxy) in raw.trusted_proxies.iter().enumerate() {
+        let text = proxy.get_ref();
+        let net = text
+            .parse::<ipnet::IpNet>()
+            .or_else(|_| text.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+            .map_err(|_| {
+                src.error(
+                    proxy.span(),
+                    &format!("server.trusted_proxies[{i}]"),
+                    format!("invalid address {text:?}: expected an IP or a CIDR range, e.g. \"127.0.0.1\" or \"10.0.0.0/8\""),
+                )
+            })?;
+        server.trusted_proxies.push(net);
     }
     if let Some(dir) = raw.compile_cache {
         server.compile_cache = PathBuf::from(dir);

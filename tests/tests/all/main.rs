@@ -3,6 +3,7 @@
 mod apps;
 mod cycle;
 mod guests;
+mod hardening;
 mod hotswap;
 mod instances;
 mod load;
