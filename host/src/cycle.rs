@@ -27,6 +27,7 @@ use crate::pipeline::Pipeline;
 use crate::resources::{RequestResource, ResponseResource};
 use crate::router::ResolverMatch;
 use crate::state::RequestState;
+use crate::untrusted::Untrusted;
 
 type Resp = ResponseResource;
 
@@ -320,10 +321,10 @@ impl<'p> Invocation<'p> {
         match failure {
             // Like django.request: 5xx at error level, 4xx at warning.
             Failure::Raised(e) if crate::error::status_for(e.kind) >= 500 => {
-                tracing::error!(component = label, hook = hook.name(), kind = ?e.kind, path, "raised: {}", e.message)
+                tracing::error!(component = label, hook = hook.name(), kind = ?e.kind, path, "raised: {}", Untrusted(&e.message))
             }
             Failure::Raised(e) => {
-                tracing::warn!(component = label, hook = hook.name(), kind = ?e.kind, path, "raised: {}", e.message)
+                tracing::warn!(component = label, hook = hook.name(), kind = ?e.kind, path, "raised: {}", Untrusted(&e.message))
             }
             Failure::Trap(trap) => {
                 tracing::error!(
@@ -331,7 +332,7 @@ impl<'p> Invocation<'p> {
                     hook = hook.name(),
                     path,
                     "trapped: {}",
-                    trap_reason(trap)
+                    Untrusted(&trap_reason(trap))
                 )
             }
             Failure::Busy(e) => {
@@ -339,7 +340,8 @@ impl<'p> Invocation<'p> {
                     component = label,
                     hook = hook.name(),
                     path,
-                    "unavailable: {e}"
+                    "unavailable: {}",
+                    Untrusted(&e.to_string())
                 )
             }
             Failure::Limit(hit, trap) => {
@@ -349,7 +351,7 @@ impl<'p> Invocation<'p> {
                     limit = %hit,
                     path,
                     "hit its {hit}: {}",
-                    trap_reason(trap)
+                    Untrusted(&trap_reason(trap))
                 )
             }
         }

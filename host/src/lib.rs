@@ -39,10 +39,11 @@ pub mod router;
 pub mod scaffold;
 pub mod server;
 mod state;
+mod untrusted;
 pub mod watch;
 
 pub use component::{EngineOptions, LoadError, Runtime};
 pub use config::{Config, ConfigError, InstancePolicy, ReusePolicy};
 pub use error::Hook;
-pub use pipeline::{ClientAddr, Pipeline};
+pub use pipeline::{ClientAddr, Pipeline, Scheme};
 pub use reload::{LivePipeline, ReloadError, ReloadStatus};

@@ -43,7 +43,8 @@ impl Host for RequestState {
                 tracing::warn!(
                     component = &*current.label,
                     url = req.url,
-                    "outbound request denied: {e}"
+                    "outbound request denied: {}",
+                    crate::untrusted::Untrusted(&e.to_string())
                 );
                 Err(Error {
                     kind: ErrorKind::PermissionDenied,

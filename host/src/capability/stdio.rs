@@ -82,7 +82,7 @@ impl Inner {
 
     fn emit(&self, line: &[u8]) {
         let text = String::from_utf8_lossy(line);
-        let text = text.trim_end_matches('\r');
+        let text = crate::untrusted::Untrusted(text.trim_end_matches('\r'));
         let component = &*self.label;
         let stream = self.stream;
         if stream == "stderr" {
