@@ -7,28 +7,32 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 use http_body_util::Full;
-use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
 
+use crate::config::ServerConfig;
 use crate::reload::LivePipeline;
+use crate::server::{SendTimeout, accept, http1};
 
-/// Serves the status of `live` on `listener` until the task is dropped.
-pub async fn serve(listener: TcpListener, live: Arc<LivePipeline>) {
+/// Serves the status of `live` on `listener` until the task is dropped,
+/// with the main listener's accept loop and read and write timeouts: an
+/// operator's endpoint must not be the easy way to pin a server.
+pub async fn serve(listener: TcpListener, live: Arc<LivePipeline>, settings: ServerConfig) {
+    let builder = Arc::new(http1(&settings));
+    let send_timeout = settings.send_timeout;
+    let mut pause = std::time::Duration::ZERO;
     loop {
-        let Ok((stream, _)) = listener.accept().await else {
-            continue;
-        };
+        let (stream, _) = accept(&listener, &mut pause).await;
         let live = live.clone();
+        let builder = builder.clone();
         tokio::spawn(async move {
             let service = service_fn(move |req: http::Request<hyper::body::Incoming>| {
                 let live = live.clone();
                 async move { Ok::<_, Infallible>(answer(&live, req.uri().path())) }
             });
-            let _ = http1::Builder::new()
-                .serve_connection(TokioIo::new(stream), service)
-                .await;
+            let io = TokioIo::new(SendTimeout::new(stream, send_timeout));
+            let _ = builder.serve_connection(io, service).await;
         });
     }
 }

@@ -131,8 +131,7 @@ async fn serve(path: PathBuf, listen: Option<SocketAddr>) -> anyhow::Result<()> 
     let config = Config::load(&path)?;
     let live = Arc::new(LivePipeline::from_config(&config).await?);
     let addr = listen.unwrap_or(config.server.listen);
-    let listener = tokio::net::TcpListener::bind(addr)
-        .await
+    let listener = shallot::server::bind(addr, config.server.backlog)
         .with_context(|| format!("cannot listen on {addr}"))?;
     tracing::info!(
         "serving {} on http://{} ({} middleware, {} views)",
@@ -144,11 +143,11 @@ async fn serve(path: PathBuf, listen: Option<SocketAddr>) -> anyhow::Result<()> 
     // Reload on changes to the config or any component, and on SIGHUP.
     let _watch = shallot::watch::spawn(live.clone()).context("cannot watch the config's files")?;
     if let Some(admin) = config.server.admin {
-        let listener = tokio::net::TcpListener::bind(admin)
-            .await
+        let listener = shallot::server::bind(admin, config.server.backlog)
             .with_context(|| format!("cannot listen on the admin address {admin}"))?;
         tracing::info!("admin status on http://{admin}/status");
-        tokio::spawn(shallot::admin::serve(listener, live.clone()));
+        let admin = shallot::admin::serve(listener, live.clone(), config.server.clone());
+        tokio::spawn(admin);
     }
     tokio::spawn(reload_on_sighup(live.clone()));
     shallot::server::serve(listener, live, &config.server, shutdown_signal()).await?;

@@ -19,6 +19,28 @@ use crate::router::Router;
 #[derive(Debug, Clone, Copy)]
 pub struct ClientAddr(pub SocketAddr);
 
+/// The scheme the client used, as a request extension set by the server
+/// from the connection (or a trusted proxy). Requests without it are
+/// `http`: the request line's own scheme (`GET https://...`) is never
+/// believed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Scheme {
+    /// Plain HTTP (the default).
+    #[default]
+    Http,
+    /// HTTPS.
+    Https,
+}
+
+impl Scheme {
+    fn as_str(self) -> &'static str {
+        match self {
+            Scheme::Http => "http",
+            Scheme::Https => "https",
+        }
+    }
+}
+
 /// Middleware, views and routes, ready to serve.
 pub struct Pipeline {
     pub(crate) middleware: Vec<MiddlewareComponent>,
@@ -105,7 +127,7 @@ fn services(config: &Config) -> Result<Services, LoadError> {
         .chain(config.views.values())
         .any(|c| !c.grants.key_value_stores.is_empty());
     let kv = if wants_kv {
-        let db = KvDatabase::open(&config.key_value_path).map_err(|e| {
+        let db = KvDatabase::open(&config.key_value_path, config.key_value_quota).map_err(|e| {
             LoadError::Engine(format!(
                 "cannot open the key-value database {}: {e}",
                 config.key_value_path.display()
@@ -126,7 +148,31 @@ fn request_resource(req: http::Request<Bytes>) -> RequestResource {
         .extensions()
         .get::<ClientAddr>()
         .map_or_else(|| "127.0.0.1".to_owned(), |c| c.0.ip().to_string());
-    let (parts, body) = req.into_parts();
+    let scheme = req
+        .extensions()
+        .get::<Scheme>()
+        .copied()
+        .unwrap_or_default();
+    let (mut parts, body) = req.into_parts();
+    // RFC 9112 3.2.2: with an absolute-form request line the server ignores
+    // the Host header and uses the line's authority; otherwise a guest
+    // checking `Host` and a router reading the line would disagree.
+    if let Some(authority) = parts.uri.authority() {
+        // Without any `user@` part, which is not part of a Host.
+        let host = match authority.port() {
+            Some(port) => format!("{}:{port}", authority.host()),
+            None => authority.host().to_owned(),
+        };
+        match http::HeaderValue::from_str(&host) {
+            Ok(host) => {
+                parts.headers.insert(http::header::HOST, host);
+            }
+            // A parsed authority is always a valid value; never trust both.
+            Err(_) => {
+                parts.headers.remove(http::header::HOST);
+            }
+        }
+    }
     let raw_path = parts.uri.path().to_owned();
     RequestResource {
         method: parts.method.as_str().to_owned(),
@@ -136,11 +182,7 @@ fn request_resource(req: http::Request<Bytes>) -> RequestResource {
         headers: parts.headers,
         body,
         client_addr: client,
-        scheme: if parts.uri.scheme_str() == Some("https") {
-            "https"
-        } else {
-            "http"
-        },
+        scheme: scheme.as_str(),
         attributes: Vec::new(),
     }
 }

@@ -1,5 +1,6 @@
-//! The HTTP/1.1 server: hyper on tokio, keep-alive, size limits, graceful
-//! shutdown. Everything Django-specific happens in [`Pipeline::handle`].
+//! The HTTP/1.1 server: hyper on tokio, keep-alive, size limits, timeouts
+//! on reading and writing, graceful shutdown. Everything Django-specific
+//! happens in [`Pipeline::handle`].
 
 use std::convert::Infallible;
 use std::future::Future;
@@ -14,16 +15,71 @@ use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
-use tokio::net::TcpListener;
+use tokio::net::{TcpListener, TcpSocket, TcpStream};
 
 use crate::config::ServerConfig;
 use crate::pipeline::{ClientAddr, Pipeline};
 use crate::reload::LivePipeline;
 
-/// How long a client may take to send its request head (slowloris).
-const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
+mod forwarded;
+mod send_timeout;
+
+pub(crate) use send_timeout::SendTimeout;
+
 /// How long a client may take to send its body once the head arrived.
 const BODY_READ_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Binds a listening socket with `backlog` pending connections. Tokio's
+/// `TcpListener::bind` uses 1024, and the kernel's classic default of 128
+/// drops SYNs in bursts of new connections (each costing the client a 1 s
+/// retransmit).
+pub fn bind(addr: SocketAddr, backlog: u32) -> std::io::Result<TcpListener> {
+    let socket = if addr.is_ipv4() {
+        TcpSocket::new_v4()?
+    } else {
+        TcpSocket::new_v6()?
+    };
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    socket.listen(backlog)
+}
+
+/// Accepts the next connection. Errors (out of file descriptors, above
+/// all) are retried with a growing pause, so a pending connection that
+/// cannot be accepted never spins a core, and logged once per streak.
+pub(crate) async fn accept(
+    listener: &TcpListener,
+    pause: &mut Duration,
+) -> (TcpStream, SocketAddr) {
+    const FIRST: Duration = Duration::from_millis(5);
+    const MAX: Duration = Duration::from_secs(1);
+    loop {
+        match listener.accept().await {
+            Ok(conn) => {
+                *pause = Duration::ZERO;
+                return conn;
+            }
+            Err(e) => {
+                if pause.is_zero() {
+                    tracing::warn!("accept failed (retrying with a growing pause): {e}");
+                }
+                *pause = (*pause * 2).clamp(FIRST, MAX);
+                tokio::time::sleep(*pause).await;
+            }
+        }
+    }
+}
+
+/// An HTTP/1.1 connection builder with the server's read timeout.
+pub(crate) fn http1(settings: &ServerConfig) -> http1::Builder {
+    let mut builder = http1::Builder::new();
+    builder
+        .timer(TokioTimer::new())
+        .header_read_timeout(settings.header_read_timeout)
+        .keep_alive(true)
+        .max_header_size(settings.max_header_bytes);
+    builder
+}
 
 /// Serves `pipeline` on `listener` until `shutdown` resolves, then stops
 /// accepting and lets in-flight requests finish (up to the configured
@@ -37,35 +93,28 @@ pub async fn serve(
     let graceful = GracefulShutdown::new();
     let mut connections = tokio::task::JoinSet::new();
     let max_body = settings.max_body_bytes;
+    let trusted = Arc::new(settings.trusted_proxies.clone());
+    let builder = http1(settings);
+    let mut pause = Duration::ZERO;
     tokio::pin!(shutdown);
     loop {
         while connections.try_join_next().is_some() {}
         let (stream, peer) = tokio::select! {
-            accepted = listener.accept() => match accepted {
-                Ok(conn) => conn,
-                Err(e) => {
-                    // Out of file descriptors and the like: keep serving.
-                    tracing::warn!("accept failed: {e}");
-                    tokio::time::sleep(Duration::from_millis(10)).await;
-                    continue;
-                }
-            },
+            conn = accept(&listener, &mut pause) => conn,
             () = &mut shutdown => break,
         };
         let _ = stream.set_nodelay(true);
         let live = pipeline.clone();
+        let trusted = trusted.clone();
         let service = service_fn(move |req| {
             // Each request runs entirely on the version current when it
             // arrived, even if a reload swaps in another meanwhile.
             let pipeline = live.current();
-            async move { Ok::<_, Infallible>(respond(&pipeline, req, peer, max_body).await) }
+            let trusted = trusted.clone();
+            async move { Ok::<_, Infallible>(respond(&pipeline, req, peer, &trusted, max_body).await) }
         });
-        let conn = http1::Builder::new()
-            .timer(TokioTimer::new())
-            .header_read_timeout(HEADER_READ_TIMEOUT)
-            .keep_alive(true)
-            .max_header_size(settings.max_header_bytes)
-            .serve_connection(TokioIo::new(stream), service);
+        let io = SendTimeout::new(stream, settings.send_timeout);
+        let conn = builder.serve_connection(TokioIo::new(io), service);
         let conn = graceful.watch(conn);
         connections.spawn(async move {
             if let Err(e) = conn.await {
@@ -93,6 +142,7 @@ async fn respond(
     pipeline: &Pipeline,
     req: http::Request<Incoming>,
     peer: SocketAddr,
+    trusted: &[ipnet::IpNet],
     max_body: usize,
 ) -> http::Response<Full<Bytes>> {
     if req.method() == http::Method::CONNECT {
@@ -132,7 +182,12 @@ async fn respond(
         }
     };
 
-    parts.extensions.insert(ClientAddr(peer));
+    // The scheme and client address come from the connection, or from a
+    // proxy the config trusts; never from the request line or a header
+    // any client can send.
+    let (client, scheme) = forwarded::origin(peer, &parts.headers, trusted);
+    parts.extensions.insert(ClientAddr(client));
+    parts.extensions.insert(scheme);
     let resp = pipeline
         .handle(http::Request::from_parts(parts, body))
         .await;

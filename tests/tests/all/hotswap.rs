@@ -283,7 +283,11 @@ async fn the_admin_endpoint_reports_version_hashes_and_the_last_error() {
     let live = Arc::new(LivePipeline::load(&path).await.unwrap());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    tokio::spawn(shallot::admin::serve(listener, live.clone()));
+    tokio::spawn(shallot::admin::serve(
+        listener,
+        live.clone(),
+        Default::default(),
+    ));
     let fetch = || async move {
         let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
         s.write_all(b"GET /status HTTP/1.0\r\n\r\n").await.unwrap();
