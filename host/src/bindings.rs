@@ -11,6 +11,7 @@ mod generated {
         world: "middleware",
         imports: {
             "shallot:http/outbound-http.send": async | trappable,
+            "shallot:http/key-value": async | trappable,
             default: trappable,
         },
         exports: { default: async },

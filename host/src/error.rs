@@ -137,6 +137,9 @@ pub(crate) fn status_for(kind: ErrorKind) -> u16 {
         | ErrorKind::FuelLimit
         | ErrorKind::StackLimit => 500,
         ErrorKind::Unavailable => 503,
+        // WebDAV's "cannot store the representation": the nearest status to
+        // a full store; Django has no exception for it.
+        ErrorKind::QuotaExceeded => 507,
     }
 }
 
@@ -152,6 +155,7 @@ pub(crate) fn response_for_failure(kind: ErrorKind) -> ResponseResource {
         403 => ("403 Forbidden", ""),
         400 => ("Bad Request (400)", ""),
         503 => ("Service Unavailable (503)", ""),
+        507 => ("Insufficient Storage (507)", ""),
         _ => ("Server Error (500)", ""),
     };
     ResponseResource::with_body(

@@ -40,6 +40,8 @@ pub(crate) struct Slot {
     pub(crate) fuel_used: u64,
     /// Requests this instance has served to the end.
     served: u32,
+    /// Its place under the component's `concurrency`, freed with it.
+    _permit: Option<tokio::sync::OwnedSemaphorePermit>,
     /// Its hook exports, resolved on first use: resolving type-checks and
     /// adds a function to the store each time, which a reused instance
     /// would otherwise pay (and accumulate) on every call.
@@ -80,9 +82,7 @@ pub(crate) fn new_store(
     let mut store = Store::new(engine, RequestState::new(context));
     store.limiter(|state| &mut state.limiter);
     store.epoch_deadline_callback(|mut ctx| {
-        let state = ctx.data_mut();
-        state.ticks += 1;
-        if state.ticks > state.tick_budget {
+        if ctx.data_mut().cpu.tick() {
             Ok(wasmtime::UpdateDeadline::Interrupt)
         } else {
             Ok(wasmtime::UpdateDeadline::Yield(1))
@@ -101,6 +101,18 @@ pub(crate) async fn instantiate(
     pre: &InstancePre<RequestState>,
     context: &Arc<ComponentContext>,
 ) -> Result<Slot, Failure> {
+    // A component's cap keeps one slow component (a view awaiting a slow
+    // upstream) from taking every instance of the server's pool.
+    let permit = match &context.concurrency {
+        None => None,
+        Some(permits) => Some(permits.clone().try_acquire_owned().map_err(|_| {
+            Failure::Busy(wasmtime::Error::msg(format!(
+                "{} already has {} instances in use (its `concurrency`)",
+                context.label,
+                context.limits.concurrency.unwrap_or_default()
+            )))
+        })?),
+    };
     let mut store = new_store(pre.engine(), context.clone());
     let request = store
         .data_mut()
@@ -115,6 +127,7 @@ pub(crate) async fn instantiate(
             request,
             fuel_used: 0,
             served: 0,
+            _permit: permit,
             exports: Exports::default(),
         }),
         Err(e) if e.is::<wasmtime::PoolConcurrencyLimitError>() => Err(Failure::Busy(e)),

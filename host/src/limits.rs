@@ -36,8 +36,13 @@ pub struct Limits {
     pub table_elements: usize,
     /// Memories. Default 20.
     pub memories: usize,
-    /// Bytes of stdout plus stderr logged per request. Default 64 KiB.
+    /// Bytes of stdout plus stderr logged per request (and as much again
+    /// through `shallot:http/log`). Default 64 KiB.
     pub output_bytes: usize,
+    /// Instances of this component alive at once, over all requests (and
+    /// its `reuse` pool). Default: no cap of its own, only the server's
+    /// `concurrent_instances`.
+    pub concurrency: Option<usize>,
 }
 
 impl Default for Limits {
@@ -51,6 +56,7 @@ impl Default for Limits {
             table_elements: 100_000,
             memories: 20,
             output_bytes: 64 << 10,
+            concurrency: None,
         }
     }
 }
@@ -102,6 +108,72 @@ impl fmt::Display for LimitHit {
             LimitHit::Fuel => "instruction (fuel) limit",
             LimitHit::Stack => "stack limit",
         })
+    }
+}
+
+/// The CPU time one hook call has used, against its budget: the guest's
+/// own time in epoch ticks, plus what the host charges for work it does on
+/// the guest's behalf.
+///
+/// Ticks pass while a guest waits in a host call too, but the epoch
+/// callback only runs while Wasm executes, so counting callbacks measures
+/// the guest's own time, not time spent waiting on I/O, and stays steady
+/// when the machine is busy. Host work escapes that count: however long a
+/// host call takes, it costs the guest at most one tick, so a guest looping
+/// on a call that copies a 24 MiB body ran for seconds under a 100 ms
+/// budget. Host functions therefore charge what they do: bytes copied in or
+/// out of the guest at a fixed rate ([`COPY_RATE`], so the charge does not
+/// depend on how busy the machine is), and key-value work by the time it
+/// took on the blocking pool.
+#[derive(Debug)]
+pub(crate) struct CpuClock {
+    ticks: u64,
+    tick_budget: u64,
+    host: Duration,
+}
+
+/// Bytes per second a copy between guest and host is charged at: about
+/// what copying into fresh memory costs, allocation and page faults
+/// included. A 100 ms budget copies 200 MB.
+pub(crate) const COPY_RATE: u64 = 2_000_000_000;
+
+impl CpuClock {
+    pub(crate) fn new(budget: Duration) -> Self {
+        let tick = TICK.as_micros().max(1);
+        CpuClock {
+            ticks: 0,
+            tick_budget: u64::try_from(budget.as_micros().div_ceil(tick)).unwrap_or(u64::MAX),
+            host: Duration::ZERO,
+        }
+    }
+
+    /// Starts the count of a new hook call (or instantiation).
+    pub(crate) fn restart(&mut self) {
+        self.ticks = 0;
+        self.host = Duration::ZERO;
+    }
+
+    /// An epoch tick while the guest runs; true once over budget.
+    pub(crate) fn tick(&mut self) -> bool {
+        self.ticks += 1;
+        self.over()
+    }
+
+    /// Host work for the call; true once over budget.
+    pub(crate) fn charge(&mut self, work: Duration) -> bool {
+        self.host = self.host.saturating_add(work);
+        self.over()
+    }
+
+    /// The charge for copying `bytes` between guest and host.
+    pub(crate) fn copy_cost(bytes: usize) -> Duration {
+        let nanos = (bytes as u128 * 1_000_000_000) / u128::from(COPY_RATE);
+        Duration::from_nanos(u64::try_from(nanos).unwrap_or(u64::MAX))
+    }
+
+    fn over(&self) -> bool {
+        let host_ticks = self.host.as_nanos() / TICK.as_nanos().max(1);
+        u128::from(self.ticks) + host_ticks > u128::from(self.tick_budget)
     }
 }
 

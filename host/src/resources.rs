@@ -97,6 +97,11 @@ fn pairs(headers: &HeaderMap) -> Vec<(String, String)> {
         .collect()
 }
 
+/// Bytes a list of headers copies into a guest.
+fn copied(pairs: &[(String, String)]) -> usize {
+    pairs.iter().map(|(n, v)| n.len() + v.len()).sum()
+}
+
 /// Checks a header a guest wants to send. Refusing here (rather than when
 /// writing the response) pins the failure on the layer that caused it.
 fn checked_header(name: &str, value: &str) -> Result<(HeaderName, HeaderValue), Error> {
@@ -171,11 +176,15 @@ impl types::HostRequest for RequestState {
         &mut self,
         req: Resource<RequestResource>,
     ) -> wasmtime::Result<Vec<(String, String)>> {
-        Ok(pairs(&self.table.get(&req)?.headers))
+        let pairs = pairs(&self.table.get(&req)?.headers);
+        self.charge_copy(copied(&pairs))?;
+        Ok(pairs)
     }
 
     fn body(&mut self, req: Resource<RequestResource>) -> wasmtime::Result<Vec<u8>> {
-        Ok(self.table.get(&req)?.body.to_vec())
+        let body = self.table.get(&req)?.body.to_vec();
+        self.charge_copy(body.len())?;
+        Ok(body)
     }
 
     fn client_addr(&mut self, req: Resource<RequestResource>) -> wasmtime::Result<String> {
@@ -271,7 +280,9 @@ impl types::HostResponse for RequestState {
         &mut self,
         resp: Resource<ResponseResource>,
     ) -> wasmtime::Result<Vec<(String, String)>> {
-        Ok(pairs(&self.table.get(&resp)?.headers))
+        let pairs = pairs(&self.table.get(&resp)?.headers);
+        self.charge_copy(copied(&pairs))?;
+        Ok(pairs)
     }
 
     fn has_header(
@@ -310,7 +321,9 @@ impl types::HostResponse for RequestState {
     }
 
     fn body(&mut self, resp: Resource<ResponseResource>) -> wasmtime::Result<Vec<u8>> {
-        Ok(self.table.get(&resp)?.body.to_vec())
+        let body = self.table.get(&resp)?.body.to_vec();
+        self.charge_copy(body.len())?;
+        Ok(body)
     }
 
     fn set_body(
@@ -319,6 +332,7 @@ impl types::HostResponse for RequestState {
         body: Vec<u8>,
     ) -> wasmtime::Result<()> {
         self.charge(body.len())?;
+        self.charge_copy(body.len())?;
         self.table.get_mut(&resp)?.body = Bytes::from(body);
         Ok(())
     }

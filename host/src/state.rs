@@ -7,8 +7,9 @@ use std::sync::Arc;
 use wasmtime::component::ResourceTable;
 use wasmtime_wasi::{FsPerms, WasiCtx, WasiCtxView, WasiView};
 
+use crate::capability::log::LogBudget;
 use crate::capability::{ComponentContext, LogPipe};
-use crate::limits::Limiter;
+use crate::limits::{CpuClock, LimitHit, Limiter};
 
 /// Live resources (the request, responses, stores) one component may hold
 /// at once: every entry is host memory the guest does not pay for.
@@ -24,17 +25,15 @@ pub(crate) struct RequestState {
     /// The component this store runs; host imports answer on its behalf.
     pub(crate) current: Arc<ComponentContext>,
     pub(crate) limiter: Limiter,
-    /// Epoch ticks the running call has spent executing Wasm, and how many
-    /// it may. Ticks pass while a guest waits in a host call too, but the
-    /// epoch callback only runs while Wasm executes, so counting callbacks
-    /// measures the guest's own CPU time, not time spent waiting on I/O.
-    pub(crate) ticks: u64,
-    pub(crate) tick_budget: u64,
+    /// The running call's CPU time, its own and the host's work for it.
+    pub(crate) cpu: CpuClock,
     /// Bytes of bodies, headers and attributes this component has handed
     /// the host in this request: host memory, capped like its own.
     handed_over: usize,
     stdout: LogPipe,
     stderr: LogPipe,
+    /// What `shallot:http/log` may still write in this request.
+    pub(crate) log_budget: LogBudget,
 }
 
 impl RequestState {
@@ -50,9 +49,9 @@ impl RequestState {
             table,
             wasi: None,
             limiter: Limiter::new(component.limits.clone()),
-            ticks: 0,
-            tick_budget: ticks_for(component.limits.cpu_time),
+            cpu: CpuClock::new(component.limits.cpu_time),
             handed_over: 0,
+            log_budget: LogBudget::new(component.limits.output_bytes),
             current: component,
             stdout,
             stderr,
@@ -88,22 +87,35 @@ impl RequestState {
         if !holds_responses {
             self.handed_over = 0;
         }
-        self.ticks = 0;
+        self.cpu.restart();
         self.limiter.hit = None;
         self.stdout.restart();
         self.stderr.restart();
+        self.log_budget = LogBudget::new(self.current.limits.output_bytes);
+    }
+
+    /// Charges host work done for the running call to its CPU budget;
+    /// over budget, the call traps like one that ran out of ticks.
+    pub(crate) fn charge_cpu(&mut self, work: std::time::Duration) -> wasmtime::Result<()> {
+        if self.cpu.charge(work) {
+            self.limiter.hit = Some(LimitHit::CpuTime);
+            wasmtime::bail!(
+                "CPU time limit of {:?} exceeded, counting the host's work for this call",
+                self.current.limits.cpu_time
+            );
+        }
+        Ok(())
+    }
+
+    /// Charges copying `bytes` between the guest and the host.
+    pub(crate) fn charge_copy(&mut self, bytes: usize) -> wasmtime::Result<()> {
+        self.charge_cpu(CpuClock::copy_cost(bytes))
     }
 
     /// Starts the clock of one hook call (or instantiation).
     pub(crate) fn begin_call(&mut self) {
-        self.ticks = 0;
+        self.cpu.restart();
     }
-}
-
-/// A CPU time in epoch ticks, rounded up.
-fn ticks_for(cpu: std::time::Duration) -> u64 {
-    let tick = crate::limits::TICK.as_micros().max(1);
-    u64::try_from(cpu.as_micros().div_ceil(tick)).unwrap_or(u64::MAX)
 }
 
 impl Drop for RequestState {

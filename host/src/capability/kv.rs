@@ -1,11 +1,20 @@
 //! `shallot:http/key-value`: named stores over the embedded database. A
 //! component opens only the stores its config grants; every store is its
 //! own namespace.
+//!
+//! Every operation runs on tokio's blocking pool: a redb commit writes and
+//! syncs the file, and a guest's write must not stall the other requests of
+//! the async worker it runs on. The time an operation works counts against
+//! the calling hook's CPU budget (waiting for a blocking thread does not),
+//! and values and stores are capped (`[key_value] max_value_kib`,
+//! `store_quota_mib`), with `quota-exceeded` when a write would pass a cap.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use wasmtime::component::Resource;
 
+use super::KvDatabase;
+use super::kv_store::KvError;
 use crate::bindings::key_value::{Host, HostStore};
 use crate::bindings::types::{Error, ErrorKind};
 use crate::state::RequestState;
@@ -17,26 +26,45 @@ pub struct KvStoreHandle {
     name: String,
 }
 
-fn internal(e: impl std::fmt::Display) -> Error {
+/// A failed operation as the guest sees it: a full store is told apart.
+fn guest_error(e: KvError) -> Error {
+    let kind = match e {
+        KvError::ValueTooLarge { .. } | KvError::QuotaExceeded { .. } => ErrorKind::QuotaExceeded,
+        _ => ErrorKind::Internal,
+    };
     Error {
-        kind: ErrorKind::Internal,
+        kind,
         message: format!("key-value: {e}"),
     }
 }
 
 impl RequestState {
-    fn kv_store(
-        &self,
+    /// Runs `op` on the store `handle` names, off the async workers.
+    async fn kv<T: Send + 'static>(
+        &mut self,
         handle: &Resource<KvStoreHandle>,
-    ) -> wasmtime::Result<(&super::KvDatabase, String)> {
+        op: impl FnOnce(&KvDatabase, &str) -> Result<T, KvError> + Send + 'static,
+    ) -> wasmtime::Result<Result<T, Error>> {
         let name = self.table.get(handle)?.name.clone();
         let db = self
             .current
             .services
             .kv
-            .as_ref()
+            .clone()
             .ok_or_else(|| wasmtime::Error::msg("key-value store used without a database"))?;
-        Ok((db, name))
+        let timed = move || {
+            let start = Instant::now();
+            let result = op(&db, &name);
+            (result, start.elapsed())
+        };
+        let (result, worked) = match tokio::runtime::Handle::try_current() {
+            Ok(runtime) => runtime.spawn_blocking(timed).await?,
+            // An embedder without tokio: nothing else to keep responsive.
+            Err(_) => timed(),
+        };
+        // The work, not the wait for a blocking thread.
+        self.charge_cpu(worked)?;
+        Ok(result.map_err(guest_error))
     }
 }
 
@@ -47,7 +75,10 @@ fn ttl(ms: Option<u64>) -> Option<Duration> {
 impl Host for RequestState {}
 
 impl HostStore for RequestState {
-    fn open(&mut self, name: String) -> wasmtime::Result<Result<Resource<KvStoreHandle>, Error>> {
+    async fn open(
+        &mut self,
+        name: String,
+    ) -> wasmtime::Result<Result<Resource<KvStoreHandle>, Error>> {
         if !self.current.grants.key_value_stores.contains(&name) {
             return Ok(Err(Error {
                 kind: ErrorKind::PermissionDenied,
@@ -60,61 +91,61 @@ impl HostStore for RequestState {
         Ok(Ok(self.table.push(KvStoreHandle { name })?))
     }
 
-    fn get(
+    async fn get(
         &mut self,
         store: Resource<KvStoreHandle>,
         key: String,
     ) -> wasmtime::Result<Result<Option<Vec<u8>>, Error>> {
-        let (db, name) = self.kv_store(&store)?;
-        Ok(db.get(&name, &key).map_err(internal))
+        self.kv(&store, move |db, name| db.get(name, &key)).await
     }
 
-    fn set(
+    async fn set(
         &mut self,
         store: Resource<KvStoreHandle>,
         key: String,
         value: Vec<u8>,
         ttl_ms: Option<u64>,
     ) -> wasmtime::Result<Result<(), Error>> {
-        let (db, name) = self.kv_store(&store)?;
-        Ok(db.set(&name, &key, &value, ttl(ttl_ms)).map_err(internal))
+        self.kv(&store, move |db, name| {
+            db.set(name, &key, &value, ttl(ttl_ms))
+        })
+        .await
     }
 
-    fn delete(
+    async fn delete(
         &mut self,
         store: Resource<KvStoreHandle>,
         key: String,
     ) -> wasmtime::Result<Result<bool, Error>> {
-        let (db, name) = self.kv_store(&store)?;
-        Ok(db.delete(&name, &key).map_err(internal))
+        self.kv(&store, move |db, name| db.delete(name, &key)).await
     }
 
-    fn increment(
+    async fn increment(
         &mut self,
         store: Resource<KvStoreHandle>,
         key: String,
         delta: i64,
         ttl_ms: Option<u64>,
     ) -> wasmtime::Result<Result<i64, Error>> {
-        let (db, name) = self.kv_store(&store)?;
-        Ok(db
-            .increment(&name, &key, delta, ttl(ttl_ms))
-            .map_err(internal))
+        self.kv(&store, move |db, name| {
+            db.increment(name, &key, delta, ttl(ttl_ms))
+        })
+        .await
     }
 
-    fn ttl_ms(
+    async fn ttl_ms(
         &mut self,
         store: Resource<KvStoreHandle>,
         key: String,
     ) -> wasmtime::Result<Result<Option<u64>, Error>> {
-        let (db, name) = self.kv_store(&store)?;
-        Ok(db
-            .ttl(&name, &key)
-            .map(|t| t.map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX)))
-            .map_err(internal))
+        self.kv(&store, move |db, name| {
+            let left = db.ttl(name, &key)?;
+            Ok(left.map(|t| u64::try_from(t.as_millis()).unwrap_or(u64::MAX)))
+        })
+        .await
     }
 
-    fn drop(&mut self, store: Resource<KvStoreHandle>) -> wasmtime::Result<()> {
+    async fn drop(&mut self, store: Resource<KvStoreHandle>) -> wasmtime::Result<()> {
         self.table.delete(store)?;
         Ok(())
     }

@@ -9,7 +9,7 @@ mod config;
 mod http;
 pub(crate) mod kv;
 mod kv_store;
-mod log;
+pub(crate) mod log;
 mod outbound;
 mod stdio;
 
@@ -49,6 +49,8 @@ pub(crate) struct ComponentContext {
     pub(crate) env: Vec<(String, String)>,
     pub(crate) allowed_hosts: AllowedHosts,
     pub(crate) services: Services,
+    /// Permits for its instances alive at once (`limits.concurrency`).
+    pub(crate) concurrency: Option<Arc<tokio::sync::Semaphore>>,
 }
 
 impl ComponentContext {
@@ -69,6 +71,10 @@ impl ComponentContext {
             env,
             allowed_hosts,
             services,
+            concurrency: spec
+                .limits
+                .concurrency
+                .map(|n| Arc::new(tokio::sync::Semaphore::new(n))),
         }
     }
 }
