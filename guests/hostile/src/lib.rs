@@ -16,6 +16,11 @@
 //! | `outbound` | HTTP GET `url` through the outbound capability |
 //! | `kv` | open key-value store `store` and count a hit |
 //! | `log-flood` | print `lines` lines (default 100000) to stdout |
+//! | `log-wit-flood` | the same through `shallot:http/log` |
+//! | `host-loop` | copy a `size_mib` MiB body (default 8) out of the host `iterations` times (default 1000) |
+//! | `kv-big` | `set` `count` values (default 10) of `size_kib` KiB (default 32768) in store `store` |
+//! | `forge` | put newlines and escape codes in its log, stdout and error message |
+//! | `whoami` | answer with the request's scheme, client address and Host |
 //!
 //! Operations that a sandbox should deny answer 200 `denied: <error>`
 //! when denied and `ALLOWED: <what>` when not, so tests see which.
@@ -42,7 +47,7 @@ fn recurse(depth: u64) -> u64 {
 }
 
 #[view]
-fn handle(_req: &Request, _view: ViewInfo) -> Result<Response, Error> {
+fn handle(req: &Request, _view: ViewInfo) -> Result<Response, Error> {
     match setting("action", "").as_str() {
         "loop" => {
             let mut x = 0u64;
@@ -113,6 +118,53 @@ fn handle(_req: &Request, _view: ViewInfo) -> Result<Response, Error> {
             }
             Ok(Response::text(200, "flooded"))
         }
+        "log-wit-flood" => {
+            let lines: u32 = setting("lines", "100000").parse().unwrap_or(100_000);
+            for i in 0..lines {
+                shallot_guest::log::info(&format!("flood line {i}"));
+            }
+            Ok(Response::text(200, "flooded"))
+        }
+        "host-loop" => {
+            let mib: usize = setting("size_mib", "8").parse().unwrap_or(8);
+            let iterations: u32 = setting("iterations", "1000").parse().unwrap_or(1000);
+            let resp = Response::new(200);
+            resp.set_body(&vec![b'x'; mib << 20]);
+            let mut copied = 0usize;
+            for _ in 0..iterations {
+                // Each call makes the host copy the whole body into us.
+                copied += black_box(resp.body()).len();
+            }
+            Ok(Response::text(200, &format!("copied {copied} bytes")))
+        }
+        "kv-big" => {
+            let store = shallot_guest::kv::Store::open(&setting("store", "granted"))?;
+            let count: u32 = setting("count", "10").parse().unwrap_or(10);
+            let kib: usize = setting("size_kib", "32768").parse().unwrap_or(32768);
+            let value = vec![b'v'; kib << 10];
+            for i in 0..count {
+                store.set(&format!("big-{i}"), &value, None)?;
+            }
+            Ok(Response::text(200, &format!("stored {count}")))
+        }
+        "forge" => {
+            shallot_guest::log::info(
+                "ok\n2026-01-01T00:00:00Z ERROR shallot::cycle: forged by the log",
+            );
+            println!("out \x1b[2J\rforged by stdout");
+            Err(Error::internal(
+                "bad\n2026-01-01T00:00:00Z ERROR shallot::cycle: forged by an error",
+            ))
+        }
+        "whoami" => Ok(Response::text(
+            200,
+            &format!(
+                "scheme={} client={} host={}",
+                req.scheme(),
+                req.client_addr(),
+                req.header("host").unwrap_or_default()
+            ),
+        )),
         other => Err(Error::internal(format!("unknown action {other:?}"))),
     }
 }

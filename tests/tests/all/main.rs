@@ -2,11 +2,13 @@
 
 mod apps;
 mod cycle;
+mod fuzz_corpus;
 mod guests;
 mod hardening;
 mod hotswap;
 mod instances;
 mod load;
+mod model;
 mod quickstart;
 mod responses;
 mod routing;

@@ -1,5 +1,6 @@
-//! Over a real socket: HTTP/1.1 keep-alive, the 431 and 413 limits, and a
-//! graceful shutdown that lets in-flight requests finish.
+//! Over a real socket: HTTP/1.1 keep-alive, the 431 and 413 limits, a
+//! graceful shutdown that lets in-flight requests finish, the read and
+//! write timeouts, and where the scheme and client address come from.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -47,10 +48,15 @@ struct Server {
 }
 
 async fn start(settings: ServerConfig) -> Server {
+    start_app(APP, settings).await
+}
+
+/// Serves `app` (a config with guest placeholders) on a loopback port.
+async fn start_app(app: &str, settings: ServerConfig) -> Server {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let pipeline = Arc::new(shallot::LivePipeline::fixed(
-        pipeline(APP).await,
+        pipeline(app).await,
         shallot_tests::runtime().clone(),
     ));
     let (stop, stopped) = oneshot::channel::<()>();
@@ -216,4 +222,147 @@ async fn head_gets_the_views_405_without_a_body_and_connect_is_refused() {
         .await
         .unwrap();
     assert_eq!(read_response(&mut stream).await.0, 405);
+}
+
+/// The hostile guest answering `whoami` at `/who`, and a 24 MiB response
+/// at `/big`.
+const HOSTILE: &str = r#"
+[views.who]
+component = "{hostile}"
+allowed_outbound_hosts = ["http://127.0.0.1:1"]
+key_value_stores = ["granted"]
+config = { action = "whoami" }
+
+[views.big]
+component = "{hostile}"
+allowed_outbound_hosts = ["http://127.0.0.1:1"]
+key_value_stores = ["granted"]
+config = { action = "huge-response", size_mib = "24" }
+
+[[routes]]
+path = "who"
+view = "who"
+
+[[routes]]
+path = "big"
+view = "big"
+"#;
+
+async fn ask(server: &Server, request: &str) -> String {
+    let mut stream = TcpStream::connect(server.addr).await.unwrap();
+    stream.write_all(request.as_bytes()).await.unwrap();
+    read_response(&mut stream).await.2
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_scheme_and_client_come_from_the_connection_not_the_request() {
+    let server = start_app(HOSTILE, ServerConfig::default()).await;
+    // An absolute-form request line claims https, and the headers claim a
+    // proxy forwarded it: none of it is believed from an untrusted peer.
+    let spoofed = "GET https://evil.example/who HTTP/1.1\r\nHost: good.example\r\n\
+                   X-Forwarded-Proto: https\r\nX-Forwarded-For: 203.0.113.9\r\n\r\n";
+    assert_eq!(
+        ask(&server, spoofed).await,
+        // RFC 9112: the request line's authority replaces Host.
+        "scheme=http client=127.0.0.1 host=evil.example"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_trusted_proxy_speaks_for_the_client() {
+    let server = start_app(
+        HOSTILE,
+        ServerConfig {
+            trusted_proxies: vec!["127.0.0.0/8".parse().unwrap()],
+            ..ServerConfig::default()
+        },
+    )
+    .await;
+    let forwarded = "GET /who HTTP/1.1\r\nHost: good.example\r\n\
+                     X-Forwarded-Proto: https\r\nX-Forwarded-For: 198.51.100.1, 203.0.113.9\r\n\r\n";
+    assert_eq!(
+        ask(&server, forwarded).await,
+        "scheme=https client=203.0.113.9 host=good.example"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_that_does_not_read_is_dropped_after_the_send_timeout() {
+    let server = start_app(
+        HOSTILE,
+        ServerConfig {
+            send_timeout: Duration::from_millis(500),
+            ..ServerConfig::default()
+        },
+    )
+    .await;
+    let mut stream = TcpStream::connect(server.addr).await.unwrap();
+    stream
+        .write_all(b"GET /big HTTP/1.1\r\nHost: test\r\n\r\n")
+        .await
+        .unwrap();
+    // Read nothing while the server tries to write 24 MiB into the socket
+    // buffers, long past the send timeout.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let mut received = Vec::new();
+    let read = tokio::time::timeout(Duration::from_secs(10), stream.read_to_end(&mut received))
+        .await
+        .expect("the server closed the connection");
+    // Closed (EOF, or a reset once the buffers are gone) before the body
+    // could have been written whole.
+    let _ = read;
+    assert!(
+        received.len() < 24 << 20,
+        "got all {} bytes: the connection was kept open",
+        received.len()
+    );
+    assert!(
+        received.starts_with(b"HTTP/1.1 200"),
+        "the response had started"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_admin_listener_drops_a_request_head_that_never_ends() {
+    let settings = ServerConfig {
+        header_read_timeout: Duration::from_millis(500),
+        ..ServerConfig::default()
+    };
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let live = Arc::new(shallot::LivePipeline::fixed(
+        pipeline(APP).await,
+        shallot_tests::runtime().clone(),
+    ));
+    tokio::spawn(shallot::admin::serve(listener, live, settings));
+    let mut stream = TcpStream::connect(addr).await.unwrap();
+    stream.write_all(b"GET /status HTTP/1.1\r\n").await.unwrap();
+    let mut rest = Vec::new();
+    let closed = tokio::time::timeout(Duration::from_secs(10), stream.read_to_end(&mut rest)).await;
+    assert!(
+        closed.is_ok(),
+        "the partial request was still open after 10 s"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_burst_of_connections_fits_the_default_backlog() {
+    let backlog = ServerConfig::default().backlog;
+    let listener = shallot::server::bind("127.0.0.1:0".parse().unwrap(), backlog).unwrap();
+    let addr = listener.local_addr().unwrap();
+    // 300 connections before any accept: with the kernel's classic 128
+    // (tokio's own bind) the 130th SYN is dropped and retried for minutes.
+    let connect_all = async {
+        let mut clients = Vec::new();
+        for _ in 0..300 {
+            clients.push(TcpStream::connect(addr).await.unwrap());
+        }
+        clients
+    };
+    let clients = tokio::time::timeout(Duration::from_secs(20), connect_all)
+        .await
+        .expect("every connection was queued");
+    for _ in &clients {
+        listener.accept().await.unwrap();
+    }
 }
