@@ -55,10 +55,11 @@ fn assert_logged(out: &Outcome, text: &str) {
 
 #[tokio::test]
 async fn host_work_for_a_guest_counts_against_its_cpu_limit() {
-    // 1000 copies of an 8 MiB body: seconds of the host's time, almost none
-    // of it in Wasm, so epoch ticks alone never stopped it.
+    // 10 copies of a 24 MiB body: over 100 ms of the host's time,
+    // but each copy cost the guest an epoch tick or two, and 20 ticks fit in
+    // a 100 ms budget (50 ticks of 2 ms), so the loop used to run to its end.
     let out = hostile(
-        r#"action = "host-loop", size_mib = "8", iterations = "1000""#,
+        r#"action = "host-loop", size_mib = "24", iterations = "10""#,
         "limits = { cpu_ms = 100 }",
         "",
     )
