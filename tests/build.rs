@@ -108,9 +108,12 @@ fn main() {
 
 /// The outer build's settings (clippy's wrapper, host rustflags, a build
 /// target) that must not leak into the builds of guests and their tools.
-const OUTER_BUILD_ENV: [&str; 9] = [
+const OUTER_BUILD_ENV: [&str; 11] = [
     "CARGO_ENCODED_RUSTFLAGS",
     "RUSTFLAGS",
+    "CARGO_BUILD_RUSTFLAGS",
+    // cargo-fuzz on a stable toolchain (bench/fuzz.sh): guests are plain builds.
+    "RUSTC_BOOTSTRAP",
     "RUSTC_WRAPPER",
     "RUSTC_WORKSPACE_WRAPPER",
     "CARGO_BUILD_TARGET",

@@ -6,7 +6,11 @@ use std::sync::{Arc, Mutex, OnceLock};
 use bytes::Bytes;
 use shallot::{Config, EngineOptions, Pipeline, Runtime};
 use tracing::instrument::WithSubscriber;
+use tracing_subscriber::Layer as _;
+use tracing_subscriber::filter::LevelFilter;
 use tracing_subscriber::layer::SubscriberExt;
+
+pub mod fuzz;
 
 /// Paths of the guest components, one constant per crate in `guests/`.
 pub mod guests {
@@ -26,11 +30,46 @@ pub fn runtime() -> &'static Runtime {
     })
 }
 
-/// A key-value database path no other test uses (redb locks its file).
+/// A key-value database path no other test uses, so tests never see each
+/// other's data.
 pub fn fresh_kv_path() -> std::path::PathBuf {
     static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
     let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     std::env::temp_dir().join(format!("shallot-test-kv-{}-{n}.redb", std::process::id()))
+}
+
+/// A config with the hostile guest at `/h` (granted what its imports
+/// need, its `config` table written as `config`, more entry fields in
+/// `extra`), a well-behaved view at `/ok`, and a fresh key-value database
+/// with `key_value` settings.
+pub fn hostile_app(config: &str, extra: &str, key_value: &str) -> String {
+    let kv = fresh_kv_path();
+    format!(
+        r#"
+[key_value]
+path = "{kv}"
+{key_value}
+
+[views.h]
+component = "{{hostile}}"
+allowed_outbound_hosts = ["http://127.0.0.1:1"]
+key_value_stores = ["granted"]
+config = {{ {config} }}
+{extra}
+
+[views.ok]
+component = "{{probe-view}}"
+
+[[routes]]
+path = "h"
+view = "h"
+
+[[routes]]
+path = "ok"
+view = "ok"
+"#,
+        kv = kv.display(),
+    )
 }
 
 /// `examples/NAME/shallot.toml` (its path and text) with the component
@@ -118,7 +157,11 @@ impl Outcome {
 /// Runs one request, recording what the guests log while it runs.
 pub async fn run(pipeline: &Pipeline, req: http::Request<Bytes>) -> Outcome {
     let events = Arc::new(Mutex::new(Vec::new()));
-    let subscriber = tracing_subscriber::registry().with(Capture(events.clone()));
+    // Trace-level events (wasmtime-wasi logs every host call at that level)
+    // are never built: recording them made guests that make thousands of
+    // WASI calls slow enough to hit their CPU limit in debug builds.
+    let capture = Capture(events.clone()).with_filter(LevelFilter::DEBUG);
+    let subscriber = tracing_subscriber::registry().with(capture);
     let response = pipeline.handle(req).with_subscriber(subscriber).await;
     let log: Vec<String> = events.lock().unwrap().clone();
     let calls = log

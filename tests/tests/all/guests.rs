@@ -309,6 +309,75 @@ async fn hostile() {
     );
 }
 
+/// The fuzzing view runs its body as a script of host calls (encoding in
+/// `guests/fuzz-host/src/lib.rs`) and answers with a transcript of outcomes.
+#[tokio::test]
+async fn fuzz_host() {
+    use shallot_tests::fuzz::{host_calls_config, host_calls_request};
+    /// One op: its byte, then its arguments.
+    fn op(code: u8, args: &[&[u8]]) -> Vec<u8> {
+        [&[code][..], &args.concat()].concat()
+    }
+    /// A `str` argument: a length byte, then the text.
+    fn s(text: &str) -> Vec<u8> {
+        [&[u8::try_from(text.len()).unwrap()][..], text.as_bytes()].concat()
+    }
+
+    let p = pipeline(&host_calls_config()).await;
+    let script = [
+        op(1, &[&[0, 0]]),                                   // new 200
+        op(3, &[&[0], &s("X-A"), &s("1")]),                  // set-header
+        op(3, &[&[0], &s("bad name"), &s("x")]),             // set-header, refused
+        op(2, &[&[0], &99u16.to_le_bytes()]),                // set-status, refused
+        op(13, &[&s("fuzz")]),                               // kv-open
+        op(13, &[&s("other")]),                              // kv-open, not granted
+        op(16, &[&[0], &s("n"), &5i64.to_le_bytes(), &[0]]), // kv-increment
+        op(11, &[&s("greeting")]),                           // config
+        op(8, &[&s("x-multi")]),                             // the request
+        op(9, &[&s("request_id")]),                          // an attribute request-id set
+    ]
+    .concat();
+    let out = run(&p, host_calls_request(&script)).await;
+    assert_eq!(out.response.status(), 200, "{}", out.body());
+    let request = format!(
+        "request POST /fuzz query=\"q=1&q=2\" header=Some(\"a, b\") values=2 headers=4 \
+         body={} client=127.0.0.1 scheme=http",
+        script.len()
+    );
+    let lines: Vec<&str> = out.body().lines().collect();
+    assert_eq!(
+        lines[..9],
+        [
+            "new 200",
+            "set-header ok ()",
+            "set-header err ErrorKind::Internal",
+            "set-status 99 err ErrorKind::Internal",
+            "kv-open ok",
+            "kv-open err ErrorKind::PermissionDenied",
+            "kv-increment ok 5",
+            "config Some(\"hello\") of 4",
+            &request,
+        ]
+    );
+    assert!(lines[9].starts_with("attribute Some(\""), "{}", lines[9]);
+
+    // A response of its own (201), a raised Http404, an invalid status.
+    let own = [
+        op(1, &[&[1, 0]]),
+        op(3, &[&[0], &s("X-A"), &s("1")]),
+        op(23, &[&[0]]),
+    ]
+    .concat();
+    let out = run(&p, host_calls_request(&own)).await;
+    assert_eq!(out.response.status(), 201);
+    assert_eq!(out.header("x-a").as_deref(), Some("1"));
+    assert!(out.header("x-request-id").is_some());
+    let out = run(&p, host_calls_request(&op(24, &[&[0], &s("gone")]))).await;
+    assert_eq!(out.response.status(), 404);
+    let out = run(&p, host_calls_request(&op(0, &[&99u16.to_le_bytes()]))).await;
+    assert_eq!(out.response.status(), 500, "Response::new(99) traps");
+}
+
 // The capability-using guests are tested together, as an app.
 #[allow(unused_imports, reason = "only checks that the tests exist")]
 use crate::apps::{account, login_required, rate_limit, sessions};
