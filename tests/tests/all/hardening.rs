@@ -6,42 +6,14 @@
 use std::sync::Arc;
 
 use shallot::LivePipeline;
-use shallot_tests::{Outcome, get, pipeline, run};
-
-/// The hostile view at `/h` doing `action` with `config`, a well-behaved
-/// view at `/ok`, and `key_value` settings.
-fn app(config: &str, extra: &str, key_value: &str) -> String {
-    let kv = shallot_tests::fresh_kv_path();
-    format!(
-        r#"
-[key_value]
-path = "{kv}"
-{key_value}
-
-[views.h]
-component = "{{hostile}}"
-allowed_outbound_hosts = ["http://127.0.0.1:1"]
-key_value_stores = ["granted"]
-config = {{ {config} }}
-{extra}
-
-[views.ok]
-component = "{{probe-view}}"
-
-[[routes]]
-path = "h"
-view = "h"
-
-[[routes]]
-path = "ok"
-view = "ok"
-"#,
-        kv = kv.display(),
-    )
-}
+use shallot_tests::{Outcome, get, hostile_app, pipeline, run};
 
 async fn hostile(config: &str, extra: &str, key_value: &str) -> Outcome {
-    run(&pipeline(&app(config, extra, key_value)).await, get("/h")).await
+    run(
+        &pipeline(&hostile_app(config, extra, key_value)).await,
+        get("/h"),
+    )
+    .await
 }
 
 #[track_caller]
@@ -80,7 +52,7 @@ async fn a_value_over_the_cap_is_a_quota_error_and_nothing_is_stored() {
 
 #[tokio::test]
 async fn a_full_store_is_a_quota_error_and_other_requests_go_on() {
-    let p = pipeline(&app(
+    let p = pipeline(&hostile_app(
         r#"action = "kv-big", count = "20", size_kib = "100""#,
         "",
         "store_quota_mib = 1",
@@ -136,7 +108,7 @@ async fn guest_text_cannot_forge_log_lines() {
 
 #[tokio::test]
 async fn the_request_line_cannot_claim_https() {
-    let p = pipeline(&app(r#"action = "whoami""#, "", "")).await;
+    let p = pipeline(&hostile_app(r#"action = "whoami""#, "", "")).await;
     let spoofed = http::Request::get("https://evil.example/h")
         .header("host", "good.example")
         .body(bytes::Bytes::new())

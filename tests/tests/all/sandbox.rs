@@ -3,42 +3,19 @@
 //! that other requests are served meanwhile and that host memory stays
 //! bounded.
 
-use shallot_tests::{Outcome, get, pipeline, run};
+use shallot_tests::{Outcome, get, hostile_app, pipeline, run};
 
-/// The hostile view at `/h` (with the grants its imports need), plus a
-/// well-behaved view at `/ok`.
+/// The hostile view at `/h` doing `action` (unless `extra` sets its own
+/// `config`), plus a well-behaved view at `/ok`.
 fn app(action: &str, extra: &str) -> String {
-    let kv = shallot_tests::fresh_kv_path();
-    format!(
-        r#"
-[key_value]
-path = "{kv}"
-
-[views.h]
-component = "{{hostile}}"
-allowed_outbound_hosts = ["http://127.0.0.1:1"]
-key_value_stores = ["granted"]
-{default_config}
-{extra}
-
-[views.ok]
-component = "{{probe-view}}"
-
-[[routes]]
-path = "h"
-view = "h"
-
-[[routes]]
-path = "ok"
-view = "ok"
-"#,
-        kv = kv.display(),
-        default_config = if extra.contains("config =") {
-            String::new()
-        } else {
-            format!("config = {{ action = \"{action}\" }}")
-        },
-    )
+    match extra.split_once("config = {") {
+        // `config = { ... }` in `extra` replaces the default table.
+        Some((before, rest)) => {
+            let (table, after) = rest.split_once('}').expect("a one-line config table");
+            hostile_app(table.trim(), &format!("{before}{after}"), "")
+        }
+        None => hostile_app(&format!("action = \"{action}\""), extra, ""),
+    }
 }
 
 async fn hostile(action: &str, extra: &str) -> Outcome {
