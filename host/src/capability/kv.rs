@@ -4,12 +4,14 @@
 //!
 //! Every operation runs on tokio's blocking pool: a redb commit writes and
 //! syncs the file, and a guest's write must not stall the other requests of
-//! the async worker it runs on. The time an operation works counts against
-//! the calling hook's CPU budget (waiting for a blocking thread does not),
-//! and values and stores are capped (`[key_value] max_value_kib`,
+//! the async worker it runs on. The bytes an operation moves (key and value
+//! in, value out) are charged to the calling hook's CPU budget like any
+//! copy; its time is not, because most of it is waiting (for the file's
+//! write lock, for fsync) that a busy machine stretches, and values and
+//! stores are capped (`[key_value] max_value_kib`,
 //! `store_quota_mib`), with `quota-exceeded` when a write would pass a cap.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use wasmtime::component::Resource;
 
@@ -52,18 +54,12 @@ impl RequestState {
             .kv
             .clone()
             .ok_or_else(|| wasmtime::Error::msg("key-value store used without a database"))?;
-        let timed = move || {
-            let start = Instant::now();
-            let result = op(&db, &name);
-            (result, start.elapsed())
-        };
-        let (result, worked) = match tokio::runtime::Handle::try_current() {
-            Ok(runtime) => runtime.spawn_blocking(timed).await?,
+        let run = move || op(&db, &name);
+        let result = match tokio::runtime::Handle::try_current() {
+            Ok(runtime) => runtime.spawn_blocking(run).await?,
             // An embedder without tokio: nothing else to keep responsive.
-            Err(_) => timed(),
+            Err(_) => run(),
         };
-        // The work, not the wait for a blocking thread.
-        self.charge_cpu(worked)?;
         Ok(result.map_err(guest_error))
     }
 }
@@ -96,7 +92,12 @@ impl HostStore for RequestState {
         store: Resource<KvStoreHandle>,
         key: String,
     ) -> wasmtime::Result<Result<Option<Vec<u8>>, Error>> {
-        self.kv(&store, move |db, name| db.get(name, &key)).await
+        self.charge_copy(key.len())?;
+        let value = self.kv(&store, move |db, name| db.get(name, &key)).await?;
+        if let Ok(Some(value)) = &value {
+            self.charge_copy(value.len())?;
+        }
+        Ok(value)
     }
 
     async fn set(
