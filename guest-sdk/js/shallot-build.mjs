@@ -5,8 +5,11 @@
 //
 // app.js default-exports a class with any of processRequest, processView,
 // processException, processResponse (a middleware exporting exactly those
-// hooks) or a function (a view). Its `import ... from "shallot"` resolves to
-// this folder's shallot.js. The build runs componentize-js (pinned in
+// hooks) or a function (a view, called as view(request, args, kwargs)). The
+// module is evaluated at build time (componentize-js snapshots it), so the
+// middleware object is made once and every instance starts from it; see
+// shallot.js. The app's `import ... from "shallot"` resolves to this
+// folder's shallot.js. The build runs componentize-js (pinned in
 // package.json; scripts/guest-toolchains.sh installs it).
 
 import { copyFile, cp, mkdtemp, readFile, rm, writeFile, mkdir } from 'node:fs/promises';

@@ -4,8 +4,23 @@
 // hooks processRequest(request), processView(request, viewFunc, viewArgs,
 // viewKwargs), processException(request, exception) and
 // processResponse(request, response); only those it defines are exported.
-// A view is a default-exported function (request, kwargs, ...args):
-// kwargs are the URL's named groups, args its unnamed ones.
+// A view is a default-exported function (request, args, kwargs): args is an
+// array of the URL's unnamed groups, kwargs an object of its named ones;
+// processView gets the same two, in the same order, before the view runs
+// (Django's process_view(request, view_func, view_args, view_kwargs) and
+// view(request, *args, **kwargs)).
+//
+// The module is evaluated and the middleware object made once, when the
+// component is built, and each instance starts from that state; the object
+// (like anything the module keeps) serves every request its instance handles.
+// Under the default instance_policy = "per-request" an instance serves one
+// request, so nothing survives to the next. Under "reuse" a warm instance
+// serves a series of them, one at a time: what a hook leaves in the object or
+// the module is there for the next request (maybe another user's), so set
+// per-request state in processRequest and keep nothing one request must not
+// see. It is a cache at best: an instance is dropped when it traps or hits a
+// limit, after max_requests, or when idle for idle_timeout_secs, and
+// concurrent requests each have an instance of their own.
 //
 // Build with: node guest-sdk/js/shallot-build.mjs app.js -o app.wasm
 
@@ -222,7 +237,7 @@ export function exportsFor(target) {
 export function viewExport(fn) {
   return {
     handle: (req, info) => {
-      const out = guarded(() => fn(new HttpRequest(req), Object.fromEntries(info.kwargs), ...info.args));
+      const out = guarded(() => fn(new HttpRequest(req), info.args, Object.fromEntries(info.kwargs)));
       if (out === undefined) throw { payload: witError(new TypeError('the view returned nothing')) };
       return out;
     },

@@ -31,9 +31,19 @@
 //! Build it with `cargo build --target wasm32-wasip2 --release` (crate type
 //! `cdylib`) and list the `.wasm` in `shallot.toml`.
 //!
-//! One value of your type is created (with `Default`) per request, when the
-//! first of its hooks runs, and all its hooks in that request run on it; no
-//! state survives to the next request. A view is a function:
+//! Each instance of the component holds one value of your type, created (with
+//! `Default`) when the first of its hooks runs on that instance. The hooks of
+//! a request run on the same instance, so on the same value (unless one
+//! traps: the next gets another instance). Under the default
+//! `instance_policy = "per-request"` an instance serves one request and no
+//! state survives to the next. Under `"reuse"` a warm instance serves a
+//! series of requests, one at a time, and the value with it: whatever a hook
+//! leaves in `self` is there for the next request (maybe another user's), so
+//! set per-request fields in `process_request` (as `Timing` does) and keep
+//! nothing one request must not see. Treat it as a cache at best: an
+//! instance is dropped when it traps or hits a limit, after `max_requests`,
+//! or when idle for `idle_timeout_secs`, and concurrent requests each have
+//! an instance of their own. A view is a function:
 //!
 //! ```ignore
 //! #[shallot_guest::view]

@@ -130,7 +130,10 @@ fn expand_middleware(imp: &ItemImpl) -> syn::Result<proc_macro2::TokenStream> {
             struct Export;
 
             ::std::thread_local! {
-                // One value per instance, and an instance serves one request.
+                // One value per instance, made on its first hook call. An
+                // instance serves one request under `per-request` and a
+                // series of them, one at a time, under `reuse`: the value
+                // lives as long as the instance.
                 static INSTANCE: ::core::cell::RefCell<::core::option::Option<#ty>> =
                     const { ::core::cell::RefCell::new(::core::option::Option::None) };
             }

@@ -17,8 +17,18 @@ class Middleware:
       response; ``exception`` is a :class:`shallot.ShallotError`
     - ``process_response(self, request, response)`` -> a response
 
-    One object serves every request its instance handles (like Django's,
-    which serves the whole process).
+    One object serves every request its instance handles, like Django's,
+    which serves the whole process. It is made once, when the component is
+    built (the module is initialized then), and each instance starts from
+    that object. Under the default ``instance_policy = "per-request"`` an
+    instance serves one request, so nothing survives to the next. Under
+    ``"reuse"`` a warm instance serves a series of requests, one at a time:
+    what a hook leaves on ``self`` or in the module is there for the next
+    request (maybe another user's), so set per-request state in
+    ``process_request`` and keep nothing one request must not see. It is a
+    cache at best: an instance is dropped when it traps or hits a limit,
+    after ``max_requests``, or when idle for ``idle_timeout_secs``, and
+    concurrent requests each have an instance of their own.
     """
 
 
