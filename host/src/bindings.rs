@@ -3,7 +3,8 @@
 //! `bindgen!` stays in a private module; the rest of the crate sees only the
 //! curated names below. WIT resources map to host types so that a request or
 //! response lives in the store's `ResourceTable` and is never copied whole
-//! across the boundary.
+//! across the boundary. What each import does is in `capability`; which
+//! exports are hooks is in `hooks`.
 
 mod generated {
     wasmtime::component::bindgen!({
@@ -18,7 +19,7 @@ mod generated {
         with: {
             "shallot:http/types.request": crate::resources::RequestResource,
             "shallot:http/types.response": crate::resources::ResponseResource,
-            "shallot:http/key-value.store": crate::capability::kv::KvStoreHandle,
+            "shallot:http/key-value.store": crate::capability::kv::store::KvStoreHandle,
         },
     });
 }
@@ -35,40 +36,20 @@ mod generated_view {
     });
 }
 
-pub(crate) use generated::exports::shallot::http::{
-    process_exception, process_request, process_response, process_view,
-};
+/// The middleware hooks' export bindings, one module per hook interface.
+pub(crate) use generated::exports::shallot::http as middleware_exports;
+/// The host interfaces, one module each.
 pub(crate) use generated::shallot::http::{config, key_value, log, outbound_http, types};
-pub(crate) use generated_view::exports::shallot::http::view;
+/// The view's export bindings.
+pub(crate) use generated_view::exports::shallot::http as view_exports;
 
-/// Capabilities that need a grant: (interface, the config field granting it).
-/// Whether a component's grants include a capability.
-pub(crate) type IsGranted = fn(&crate::config::Grants) -> bool;
-
-/// With each: whether a component's grants include it.
-pub(crate) const GRANTED_INTERFACES: [(&str, &str, IsGranted); 2] = [
-    ("key-value", "key_value_stores", |g| {
-        !g.key_value_stores.is_empty()
-    }),
-    ("outbound-http", "allowed_outbound_hosts", |g| {
-        !g.allowed_outbound_hosts.is_empty()
-    }),
-];
-
-/// The hook interfaces' names as components export them, for load-time
-/// detection and error messages.
+/// The WIT package every hook and capability interface belongs to.
 pub(crate) const PACKAGE: &str = "shallot:http";
+/// Its version, as components name it in their imports and exports.
 pub(crate) const VERSION: &str = "0.1.0";
 
-/// Links the `shallot:http` host interfaces (types, log, config).
-pub(crate) fn add_to_linker(
-    linker: &mut wasmtime::component::Linker<crate::state::RequestState>,
-) -> wasmtime::Result<()> {
-    type Data = wasmtime::component::HasSelf<crate::state::RequestState>;
-    types::add_to_linker::<_, Data>(linker, |s| s)?;
-    log::add_to_linker::<_, Data>(linker, |s| s)?;
-    config::add_to_linker::<_, Data>(linker, |s| s)?;
-    key_value::add_to_linker::<_, Data>(linker, |s| s)?;
-    outbound_http::add_to_linker::<_, Data>(linker, |s| s)?;
-    Ok(())
+/// The full name of one of the package's interfaces, as a component
+/// imports or exports it: `shallot:http/key-value@0.1.0`.
+pub(crate) fn interface(name: &str) -> String {
+    format!("{PACKAGE}/{name}@{VERSION}")
 }

@@ -14,29 +14,36 @@
 //! layers outside always receive a response and nothing leaks to the client
 //! but a clean 4xx/5xx.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
-use wasmtime::Store;
-use wasmtime::component::{InstancePre, Resource};
+use wasmtime::component::Resource;
 
 use crate::bindings::types::{Error, ErrorKind, ViewInfo};
-use crate::capability::ComponentContext;
-use crate::error::{Failure, Hook, response_for_failure, trap_reason};
-use crate::instance::{InstancePool, Slot, classify, instantiate, resolved};
-use crate::pipeline::Pipeline;
+use crate::component::{Loaded, MiddlewareComponent, ViewComponent};
+use crate::error::{Failure, response_for_failure};
+use crate::hooks::Hook;
+use crate::instance::{InstancePool, Slot, classify, instantiate};
 use crate::resources::{RequestResource, ResponseResource};
-use crate::router::ResolverMatch;
-use crate::state::RequestState;
-use crate::untrusted::Untrusted;
+use crate::router::{ResolverMatch, Router};
 
 type Resp = ResponseResource;
 
+/// What a request runs through: a pipeline's middleware in request order,
+/// its views and its URL resolver.
+#[derive(Clone, Copy)]
+pub(crate) struct Chain<'p> {
+    pub(crate) middleware: &'p [MiddlewareComponent],
+    pub(crate) views: &'p HashMap<String, ViewComponent>,
+    pub(crate) router: &'p Router,
+}
+
 /// One request's run through the pipeline.
 pub(crate) struct Invocation<'p> {
-    pipeline: &'p Pipeline,
+    pipeline: Chain<'p>,
     request: RequestResource,
     /// One slot per middleware; `None` until a hook of it runs, and again
-    /// after it trapped, so a later hook gets a fresh instance.
+    /// after it trapped, so a later hook gets another instance.
     slots: Vec<Option<Slot>>,
     /// The view's slot, kept to the end for its accounting, and the pool
     /// it goes back to under `reuse`.
@@ -45,7 +52,7 @@ pub(crate) struct Invocation<'p> {
 }
 
 impl<'p> Invocation<'p> {
-    pub(crate) fn new(pipeline: &'p Pipeline, request: RequestResource) -> Self {
+    pub(crate) fn new(pipeline: Chain<'p>, request: RequestResource) -> Self {
         let slots = std::iter::repeat_with(|| None)
             .take(pipeline.middleware.len())
             .collect();
@@ -71,7 +78,9 @@ impl<'p> Invocation<'p> {
     /// its instances with it, and a trapped instance was dropped already.
     fn give_back(&mut self) {
         for (k, slot) in self.slots.iter_mut().enumerate() {
-            if let (Some(pool), Some(slot)) = (&self.pipeline.middleware[k].pool, slot.take()) {
+            if let (Some(pool), Some(slot)) =
+                (&self.pipeline.middleware[k].loaded.pool, slot.take())
+            {
                 pool.give_back(slot);
             }
         }
@@ -160,7 +169,7 @@ impl<'p> Invocation<'p> {
             Err(failure) => failure,
         };
         let view_label = format!("view `{}`", matched.view);
-        self.log_failure(&view_label, Hook::View, &failure);
+        failure.log(&view_label, Hook::View, &self.request.path);
         let error = failure.to_wit(&view_label, Hook::View);
 
         // Apply exception middleware, bottom to top; the first response wins.
@@ -174,54 +183,39 @@ impl<'p> Invocation<'p> {
         response_for_failure(failure.kind())
     }
 
-    // ===== calls into guests =====
+    // ===== the hooks =====
     //
-    // A middleware without the hook passes (no instance is created). Each
-    // call lends the request (and a response, for process_response) to
-    // the component's store, calls, and takes them back, trap or not.
+    // Each names its typed call; `call` does the rest. A middleware
+    // without the hook passes (no instance is created).
 
     async fn process_request(&mut self, k: usize) -> Result<Option<Resp>, Failure> {
-        let mw = &self.pipeline.middleware[k];
-        let Some(indices) = &mw.hooks.request else {
+        let pipeline = self.pipeline;
+        let Some(hook) = &pipeline.middleware[k].hooks.process_request else {
             return Ok(None);
         };
-        let slot = enter(&mut self.slots[k], &mw.pre, &mw.context, mw.pool.as_deref()).await?;
-        let req = lend(slot, &mut self.request)?;
-        let result = match resolved(&mut slot.exports.request, || {
-            indices.load(&mut slot.store, &slot.instance)
-        }) {
-            Ok(guest) => {
-                guest
-                    .call_process_request(&mut slot.store, borrow(&req))
-                    .await
-            }
-            Err(e) => Err(e),
-        };
-        self.request = reclaim(slot, req);
-        let result = result.and_then(|r| take_optional(&mut slot.store, r));
-        settle(&mut self.slots[k], result)
+        self.call(k, async |g, req| {
+            let returned = g
+                .export(hook)?
+                .call_process_request(&mut g.store, req)
+                .await?;
+            g.take_optional(returned)
+        })
+        .await
     }
 
     async fn process_view(&mut self, k: usize, info: &ViewInfo) -> Result<Option<Resp>, Failure> {
-        let mw = &self.pipeline.middleware[k];
-        let Some(indices) = &mw.hooks.view else {
+        let pipeline = self.pipeline;
+        let Some(hook) = &pipeline.middleware[k].hooks.process_view else {
             return Ok(None);
         };
-        let slot = enter(&mut self.slots[k], &mw.pre, &mw.context, mw.pool.as_deref()).await?;
-        let req = lend(slot, &mut self.request)?;
-        let result = match resolved(&mut slot.exports.view, || {
-            indices.load(&mut slot.store, &slot.instance)
-        }) {
-            Ok(guest) => {
-                guest
-                    .call_process_view(&mut slot.store, borrow(&req), info)
-                    .await
-            }
-            Err(e) => Err(e),
-        };
-        self.request = reclaim(slot, req);
-        let result = result.and_then(|r| take_optional(&mut slot.store, r));
-        settle(&mut self.slots[k], result)
+        self.call(k, async |g, req| {
+            let returned = g
+                .export(hook)?
+                .call_process_view(&mut g.store, req, info)
+                .await?;
+            g.take_optional(returned)
+        })
+        .await
     }
 
     async fn process_exception(
@@ -229,54 +223,34 @@ impl<'p> Invocation<'p> {
         k: usize,
         error: &Error,
     ) -> Result<Option<Resp>, Failure> {
-        let mw = &self.pipeline.middleware[k];
-        let Some(indices) = &mw.hooks.exception else {
+        let pipeline = self.pipeline;
+        let Some(hook) = &pipeline.middleware[k].hooks.process_exception else {
             return Ok(None);
         };
-        let slot = enter(&mut self.slots[k], &mw.pre, &mw.context, mw.pool.as_deref()).await?;
-        let req = lend(slot, &mut self.request)?;
-        let result = match resolved(&mut slot.exports.exception, || {
-            indices.load(&mut slot.store, &slot.instance)
-        }) {
-            Ok(guest) => {
-                guest
-                    .call_process_exception(&mut slot.store, borrow(&req), error)
-                    .await
-            }
-            Err(e) => Err(e),
-        };
-        self.request = reclaim(slot, req);
-        let result = result.and_then(|r| take_optional(&mut slot.store, r));
-        settle(&mut self.slots[k], result)
+        self.call(k, async |g, req| {
+            let returned = g
+                .export(hook)?
+                .call_process_exception(&mut g.store, req, error)
+                .await?;
+            g.take_optional(returned)
+        })
+        .await
     }
 
     async fn process_response(&mut self, k: usize, resp: Resp) -> Result<Resp, Failure> {
-        let mw = &self.pipeline.middleware[k];
-        let Some(indices) = &mw.hooks.response else {
+        let pipeline = self.pipeline;
+        let Some(hook) = &pipeline.middleware[k].hooks.process_response else {
             return Ok(resp);
         };
-        let slot = enter(&mut self.slots[k], &mw.pre, &mw.context, mw.pool.as_deref()).await?;
-        let req = lend(slot, &mut self.request)?;
-        let result = match (
-            resolved(&mut slot.exports.response, || {
-                indices.load(&mut slot.store, &slot.instance)
-            }),
-            slot.store
-                .data_mut()
-                .table
-                .push(resp)
-                .map_err(wasmtime::Error::from),
-        ) {
-            (Ok(guest), Ok(resp)) => {
-                guest
-                    .call_process_response(&mut slot.store, borrow(&req), resp)
-                    .await
-            }
-            (Err(e), _) | (_, Err(e)) => Err(e),
-        };
-        self.request = reclaim(slot, req);
-        let result = result.and_then(|r| take_one(&mut slot.store, r));
-        settle(&mut self.slots[k], result)
+        self.call(k, async |g, req| {
+            let resp = g.lend_response(resp)?;
+            let returned = g
+                .export(hook)?
+                .call_process_response(&mut g.store, req, resp)
+                .await?;
+            g.take_response(returned)
+        })
+        .await
     }
 
     async fn call_view(&mut self, name: &str, info: &ViewInfo) -> Result<Resp, Failure> {
@@ -287,89 +261,70 @@ impl<'p> Invocation<'p> {
                 message: format!("no view named {name:?}"),
             }));
         };
-        self.view_pool = view.pool.clone();
-        let slot = enter(
+        self.view_pool = view.loaded.pool.clone();
+        let hook = &view.handle;
+        guest_call(
             &mut self.view_slot,
-            &view.pre,
-            &view.context,
-            view.pool.as_deref(),
+            &view.loaded,
+            &mut self.request,
+            async |g, req| {
+                let returned = g.export(hook)?.call_handle(&mut g.store, req, info).await?;
+                g.take_response(returned)
+            },
         )
-        .await?;
-        let req = lend(slot, &mut self.request)?;
-        let result = match resolved(&mut slot.exports.handle, || {
-            view.indices.load(&mut slot.store, &slot.instance)
-        }) {
-            Ok(guest) => guest.call_handle(&mut slot.store, borrow(&req), info).await,
-            Err(e) => Err(e),
-        };
-        self.request = reclaim(slot, req);
-        let result = result.and_then(|r| take_one(&mut slot.store, r));
-        settle(&mut self.view_slot, result)
+        .await
+    }
+
+    /// A call into middleware `k`.
+    async fn call<T>(
+        &mut self,
+        k: usize,
+        hook: impl AsyncFnOnce(&mut Slot, Borrowed) -> wasmtime::Result<Result<T, Error>>,
+    ) -> Result<T, Failure> {
+        let component = &self.pipeline.middleware[k].loaded;
+        guest_call(&mut self.slots[k], component, &mut self.request, hook).await
     }
 
     // ===== helpers =====
 
     /// `convert_exception_to_response` for middleware `k`'s `hook`.
     fn failure_response(&self, k: usize, hook: Hook, failure: &Failure) -> Resp {
-        let label = &self.pipeline.middleware[k].context.label;
-        self.log_failure(label, hook, failure);
+        let label = &self.pipeline.middleware[k].loaded.context.label;
+        failure.log(label, hook, &self.request.path);
         response_for_failure(failure.kind())
     }
+}
 
-    fn log_failure(&self, label: &str, hook: Hook, failure: &Failure) {
-        let path = self.request.path.as_str();
-        match failure {
-            // Like django.request: 5xx at error level, 4xx at warning.
-            Failure::Raised(e) if crate::error::status_for(e.kind) >= 500 => {
-                tracing::error!(component = label, hook = hook.name(), kind = ?e.kind, path, "raised: {}", Untrusted(&e.message))
-            }
-            Failure::Raised(e) => {
-                tracing::warn!(component = label, hook = hook.name(), kind = ?e.kind, path, "raised: {}", Untrusted(&e.message))
-            }
-            Failure::Trap(trap) => {
-                tracing::error!(
-                    component = label,
-                    hook = hook.name(),
-                    path,
-                    "trapped: {}",
-                    Untrusted(&trap_reason(trap))
-                )
-            }
-            Failure::Busy(e) => {
-                tracing::warn!(
-                    component = label,
-                    hook = hook.name(),
-                    path,
-                    "unavailable: {}",
-                    Untrusted(&e.to_string())
-                )
-            }
-            Failure::Limit(hit, trap) => {
-                tracing::error!(
-                    component = label,
-                    hook = hook.name(),
-                    limit = %hit,
-                    path,
-                    "hit its {hit}: {}",
-                    Untrusted(&trap_reason(trap))
-                )
-            }
-        }
-    }
+/// The request as a hook receives it: a borrow of the store's entry.
+type Borrowed = Resource<RequestResource>;
+
+/// One call into a guest, whatever the hook: the component's instance for
+/// this request (made, or taken from its pool, on first use), the request
+/// lent to its store for the call and taken back whether it trapped or
+/// not, and the outcome sorted into a value, a raised error or a trap.
+async fn guest_call<T>(
+    slot: &mut Option<Slot>,
+    component: &Loaded,
+    request: &mut RequestResource,
+    hook: impl AsyncFnOnce(&mut Slot, Borrowed) -> wasmtime::Result<Result<T, Error>>,
+) -> Result<T, Failure> {
+    let guest = enter(slot, component).await?;
+    let req = guest.lend(request)?;
+    let result = hook(guest, req).await;
+    *request = guest.reclaim();
+    settle(slot, result)
 }
 
 /// The component's slot for this request: a warm instance from its pool
 /// under `reuse`, else a fresh one, made on first use.
 async fn enter<'s>(
     slot: &'s mut Option<Slot>,
-    pre: &InstancePre<RequestState>,
-    context: &Arc<ComponentContext>,
-    pool: Option<&InstancePool>,
+    component: &Loaded,
 ) -> Result<&'s mut Slot, Failure> {
     if slot.is_none() {
-        *slot = match pool.and_then(InstancePool::take) {
+        *slot = match component.pool.as_deref().and_then(InstancePool::take) {
             Some(warm) => Some(warm),
-            None => Some(instantiate(pre, context).await?),
+            None => Some(instantiate(&component.pre, &component.context).await?),
         };
     }
     Ok(slot.as_mut().expect("slot was just filled"))
@@ -377,8 +332,8 @@ async fn enter<'s>(
 
 /// Splits a call's outcome into the value, a raised error or a trap. A
 /// trapped store is dropped so a later hook of the same middleware in this
-/// request runs on a fresh instance (its state is lost: that is what a crash
-/// means).
+/// request runs on another instance, new or (under `reuse`) from the pool:
+/// the crashed one's state is lost, which is what a crash means.
 fn settle<T>(
     slot: &mut Option<Slot>,
     result: wasmtime::Result<Result<T, Error>>,
@@ -394,73 +349,6 @@ fn settle<T>(
             *slot = None;
             Err(failure)
         }
-    }
-}
-
-/// The request, lent to a slot's store for one call.
-struct Lent(u32);
-
-/// Swaps the request into the slot's table entry. The entry was made when
-/// the table was empty and guests can only borrow it, so this cannot fail
-/// for lack of room, and the request is never lost.
-fn lend(slot: &mut Slot, request: &mut RequestResource) -> Result<Lent, Failure> {
-    slot.store.data_mut().begin_call();
-    slot.store.set_epoch_deadline(1);
-    // Errs only when the engine counts no fuel: then there is nothing to set.
-    let _ = slot.store.set_fuel(fuel_budget(slot));
-    let entry = slot
-        .store
-        .data_mut()
-        .table
-        .get_mut(&slot.request)
-        .map_err(|e| Failure::Trap(e.into()))?;
-    std::mem::swap(entry, request);
-    Ok(Lent(slot.request.rep()))
-}
-
-fn borrow(lent: &Lent) -> Resource<RequestResource> {
-    Resource::new_borrow(lent.0)
-}
-
-/// A call's fuel: its budget, or everything when only counting.
-fn fuel_budget(slot: &Slot) -> u64 {
-    slot.store.data().current.limits.fuel.unwrap_or(u64::MAX)
-}
-
-/// Swaps the request back out after the call, trap or not.
-fn reclaim(slot: &mut Slot, _lent: Lent) -> RequestResource {
-    if let Ok(left) = slot.store.get_fuel() {
-        slot.fuel_used += fuel_budget(slot) - left;
-    }
-    match slot.store.data_mut().table.get_mut(&slot.request) {
-        Ok(entry) => std::mem::take(entry),
-        Err(e) => {
-            tracing::error!("request lost from a component's table: {e}");
-            RequestResource::default()
-        }
-    }
-}
-
-/// The response a guest returned, moved out of its store as a host value.
-fn take_one(
-    store: &mut Store<RequestState>,
-    returned: Result<Resource<ResponseResource>, Error>,
-) -> wasmtime::Result<Result<Resp, Error>> {
-    match returned {
-        Ok(handle) => Ok(Ok(store.data_mut().table.delete(handle)?)),
-        Err(e) => Ok(Err(e)),
-    }
-}
-
-/// [`take_one`] for the hooks that may answer or pass.
-fn take_optional(
-    store: &mut Store<RequestState>,
-    returned: Result<Option<Resource<ResponseResource>>, Error>,
-) -> wasmtime::Result<Result<Option<Resp>, Error>> {
-    match returned {
-        Ok(Some(handle)) => Ok(take_one(store, Ok(handle))?.map(Some)),
-        Ok(None) => Ok(Ok(None)),
-        Err(e) => Ok(Err(e)),
     }
 }
 

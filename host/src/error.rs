@@ -5,55 +5,13 @@
 //! response at the layer where they happened, by [`response_for_failure`],
 //! the counterpart of Django's `response_for_exception`.
 
-use std::fmt;
-
 use bytes::Bytes;
 
 use crate::bindings::types::{Error, ErrorKind};
+use crate::hooks::Hook;
 use crate::limits::LimitHit;
 use crate::resources::ResponseResource;
-
-/// Which hook of which component failed, for logs and messages.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Hook {
-    /// `process-request`
-    ProcessRequest,
-    /// `process-view`
-    ProcessView,
-    /// `process-exception`
-    ProcessException,
-    /// `process-response`
-    ProcessResponse,
-    /// a view's `handle`
-    View,
-}
-
-impl Hook {
-    /// The middleware hooks, in Django's order.
-    pub const MIDDLEWARE: [Hook; 4] = [
-        Hook::ProcessRequest,
-        Hook::ProcessView,
-        Hook::ProcessException,
-        Hook::ProcessResponse,
-    ];
-
-    /// The WIT name of the hook.
-    pub fn name(self) -> &'static str {
-        match self {
-            Hook::ProcessRequest => "process-request",
-            Hook::ProcessView => "process-view",
-            Hook::ProcessException => "process-exception",
-            Hook::ProcessResponse => "process-response",
-            Hook::View => "handle",
-        }
-    }
-}
-
-impl fmt::Display for Hook {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
-}
+use crate::untrusted::Untrusted;
 
 /// A hook or view that did not produce its result.
 #[derive(Debug)]
@@ -87,6 +45,47 @@ impl Failure {
                 kind: ErrorKind::Unavailable,
                 message: format!("no instance of {label} for {hook}: {e}"),
             },
+        }
+    }
+
+    /// Logs the failure like `django.request` does: 5xx at error level,
+    /// 4xx at warning, with guest text escaped.
+    pub(crate) fn log(&self, label: &str, hook: Hook, path: &str) {
+        match self {
+            Failure::Raised(e) if status_for(e.kind) >= 500 => {
+                tracing::error!(component = label, hook = hook.name(), kind = ?e.kind, path, "raised: {}", Untrusted(&e.message))
+            }
+            Failure::Raised(e) => {
+                tracing::warn!(component = label, hook = hook.name(), kind = ?e.kind, path, "raised: {}", Untrusted(&e.message))
+            }
+            Failure::Trap(trap) => {
+                tracing::error!(
+                    component = label,
+                    hook = hook.name(),
+                    path,
+                    "trapped: {}",
+                    Untrusted(&trap_reason(trap))
+                )
+            }
+            Failure::Busy(e) => {
+                tracing::warn!(
+                    component = label,
+                    hook = hook.name(),
+                    path,
+                    "unavailable: {}",
+                    Untrusted(&e.to_string())
+                )
+            }
+            Failure::Limit(hit, trap) => {
+                tracing::error!(
+                    component = label,
+                    hook = hook.name(),
+                    limit = %hit,
+                    path,
+                    "hit its {hit}: {}",
+                    Untrusted(&trap_reason(trap))
+                )
+            }
         }
     }
 

@@ -16,11 +16,12 @@ use std::time::Instant;
 use wasmtime::Store;
 use wasmtime::component::{Instance, InstancePre, Resource};
 
-use crate::bindings::{process_exception, process_request, process_response, process_view, view};
-use crate::capability::ComponentContext;
+use crate::bindings::types::Error;
 use crate::config::ReusePolicy;
+use crate::context::ComponentContext;
 use crate::error::Failure;
-use crate::resources::RequestResource;
+use crate::hooks::{Export, Exports};
+use crate::resources::{RequestResource, ResponseResource};
 use crate::state::RequestState;
 
 /// A component's store and instance, for one request or, when reused, for
@@ -48,27 +49,88 @@ pub(crate) struct Slot {
     pub(crate) exports: Exports,
 }
 
-/// The exports of one instance, each resolved at most once.
-#[derive(Default)]
-pub(crate) struct Exports {
-    pub(crate) request: Option<process_request::Guest>,
-    pub(crate) view: Option<process_view::Guest>,
-    pub(crate) exception: Option<process_exception::Guest>,
-    pub(crate) response: Option<process_response::Guest>,
-    pub(crate) handle: Option<view::Guest>,
-}
-
-/// An export from `cache`, resolved by `load` the first time.
-pub(crate) fn resolved<G: Clone>(
-    cache: &mut Option<G>,
-    load: impl FnOnce() -> wasmtime::Result<G>,
-) -> wasmtime::Result<G> {
-    if let Some(guest) = cache {
-        return Ok(guest.clone());
+impl Slot {
+    /// The hook export `indices` names, resolved in this instance once.
+    pub(crate) fn export<E: Export>(&mut self, indices: &E) -> wasmtime::Result<E::Guest> {
+        if let Some(guest) = E::cached(&mut self.exports) {
+            return Ok(guest.clone());
+        }
+        let guest = indices.load(&mut self.store, &self.instance)?;
+        *E::cached(&mut self.exports) = Some(guest.clone());
+        Ok(guest)
     }
-    let guest = load()?;
-    *cache = Some(guest.clone());
-    Ok(guest)
+
+    /// Lends a response to this store for one call (`process-response`).
+    pub(crate) fn lend_response(
+        &mut self,
+        resp: ResponseResource,
+    ) -> wasmtime::Result<Resource<ResponseResource>> {
+        Ok(self.store.data_mut().table.push(resp)?)
+    }
+
+    /// The response a guest returned, moved out of its store as a host value.
+    pub(crate) fn take_response(
+        &mut self,
+        returned: Result<Resource<ResponseResource>, Error>,
+    ) -> wasmtime::Result<Result<ResponseResource, Error>> {
+        match returned {
+            Ok(handle) => Ok(Ok(self.store.data_mut().table.delete(handle)?)),
+            Err(e) => Ok(Err(e)),
+        }
+    }
+
+    /// [`Slot::take_response`] for the hooks that may answer or pass.
+    pub(crate) fn take_optional(
+        &mut self,
+        returned: Result<Option<Resource<ResponseResource>>, Error>,
+    ) -> wasmtime::Result<Result<Option<ResponseResource>, Error>> {
+        match returned {
+            Ok(Some(handle)) => Ok(self.take_response(Ok(handle))?.map(Some)),
+            Ok(None) => Ok(Ok(None)),
+            Err(e) => Ok(Err(e)),
+        }
+    }
+
+    /// Swaps the request into this store's table entry for one call and
+    /// starts the call's budgets. The entry was made when the table was
+    /// empty and guests can only borrow it, so this cannot fail for lack of
+    /// room, and the request is never lost.
+    pub(crate) fn lend(
+        &mut self,
+        request: &mut RequestResource,
+    ) -> Result<Resource<RequestResource>, Failure> {
+        self.store.data_mut().meter.begin_call();
+        self.store.set_epoch_deadline(1);
+        // Errs only when the engine counts no fuel: then there is nothing to set.
+        let _ = self.store.set_fuel(self.fuel_budget());
+        let entry = self
+            .store
+            .data_mut()
+            .table
+            .get_mut(&self.request)
+            .map_err(|e| Failure::Trap(e.into()))?;
+        std::mem::swap(entry, request);
+        Ok(Resource::new_borrow(self.request.rep()))
+    }
+
+    /// Swaps the request back out after the call, trap or not.
+    pub(crate) fn reclaim(&mut self) -> RequestResource {
+        if let Ok(left) = self.store.get_fuel() {
+            self.fuel_used += self.fuel_budget() - left;
+        }
+        match self.store.data_mut().table.get_mut(&self.request) {
+            Ok(entry) => std::mem::take(entry),
+            Err(e) => {
+                tracing::error!("request lost from a component's table: {e}");
+                RequestResource::default()
+            }
+        }
+    }
+
+    /// A call's fuel: its budget, or everything when only counting.
+    fn fuel_budget(&self) -> u64 {
+        self.store.data().current.limits.fuel.unwrap_or(u64::MAX)
+    }
 }
 
 /// A store for one component, with its limits in force: the resource
@@ -80,9 +142,9 @@ pub(crate) fn new_store(
     context: Arc<ComponentContext>,
 ) -> Store<RequestState> {
     let mut store = Store::new(engine, RequestState::new(context));
-    store.limiter(|state| &mut state.limiter);
+    store.limiter(|state| &mut state.meter.limiter);
     store.epoch_deadline_callback(|mut ctx| {
-        if ctx.data_mut().cpu.tick() {
+        if ctx.data_mut().meter.cpu.tick() {
             Ok(wasmtime::UpdateDeadline::Interrupt)
         } else {
             Ok(wasmtime::UpdateDeadline::Yield(1))
@@ -119,7 +181,7 @@ pub(crate) async fn instantiate(
         .table
         .push(RequestResource::default())
         .map_err(|e| Failure::Trap(e.into()))?;
-    store.data_mut().begin_call();
+    store.data_mut().meter.begin_call();
     match pre.instantiate_async(&mut store).await {
         Ok(instance) => Ok(Slot {
             store,
@@ -137,7 +199,7 @@ pub(crate) async fn instantiate(
 
 /// A trap, told apart: a limit we enforced, or any other trap.
 pub(crate) fn classify(store: &Store<RequestState>, trap: wasmtime::Error) -> Failure {
-    match crate::limits::classify(&trap, &store.data().limiter) {
+    match crate::limits::classify(&trap, &store.data().meter.limiter) {
         Some(hit) => Failure::Limit(hit, trap),
         None => Failure::Trap(trap),
     }

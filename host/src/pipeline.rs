@@ -7,10 +7,12 @@ use std::net::SocketAddr;
 
 use bytes::Bytes;
 
-use crate::capability::{KvDatabase, OutboundClient, Services};
-use crate::component::{LoadError, MiddlewareComponent, Runtime, ViewComponent};
+use crate::capability::{Services, kv, outbound};
+use crate::component::{MiddlewareComponent, ViewComponent};
 use crate::config::Config;
-use crate::cycle::Invocation;
+use crate::cycle::{Chain, Invocation};
+use crate::engine::{EngineOptions, Runtime};
+use crate::load_error::LoadError;
 use crate::resources::{RequestResource, ResponseResource};
 use crate::router::Router;
 
@@ -52,7 +54,7 @@ pub struct Pipeline {
 impl Pipeline {
     /// Compiles, links and checks every component the config names.
     pub async fn load(config: &Config) -> Result<Pipeline, LoadError> {
-        let runtime = Runtime::new(crate::component::EngineOptions::for_config(config))?;
+        let runtime = Runtime::new(EngineOptions::for_config(config))?;
         Pipeline::load_with(&runtime, config).await
     }
 
@@ -99,12 +101,24 @@ impl Pipeline {
         &self.router
     }
 
+    fn chain(&self) -> Chain<'_> {
+        Chain {
+            middleware: &self.middleware,
+            views: &self.views,
+            router: &self.router,
+        }
+    }
+
     /// Runs one request through the whole cycle. Never fails: every failure
     /// of a guest has become a 4xx/5xx response by the time this returns.
     pub async fn handle(&self, req: http::Request<Bytes>) -> http::Response<Bytes> {
         let request = request_resource(req);
         let path = request.path.clone();
-        match tokio::time::timeout(self.request_timeout, Invocation::new(self, request).run()).await
+        match tokio::time::timeout(
+            self.request_timeout,
+            Invocation::new(self.chain(), request).run(),
+        )
+        .await
         {
             Ok(resp) => into_http(resp),
             Err(_) => {
@@ -119,27 +133,19 @@ impl Pipeline {
     }
 }
 
-/// Opens the key-value database only if some component may use it.
+/// The configure phase of every capability: what all components share.
 fn services(config: &Config) -> Result<Services, LoadError> {
-    let wants_kv = config
-        .middleware
-        .iter()
-        .chain(config.views.values())
-        .any(|c| !c.grants.key_value_stores.is_empty());
-    let kv = if wants_kv {
-        let db = KvDatabase::open(&config.key_value_path, config.key_value_quota).map_err(|e| {
-            LoadError::Engine(format!(
-                "cannot open the key-value database {}: {e}",
-                config.key_value_path.display()
-            ))
+    let wants_kv = config.components().any(|c| (kv::GRANT.granted)(&c.grants));
+    let kv =
+        kv::configure(wants_kv, &config.key_value_path, config.key_value_quota).map_err(|e| {
+            LoadError::KeyValue {
+                path: config.key_value_path.clone(),
+                source: e.into(),
+            }
         })?;
-        Some(db)
-    } else {
-        None
-    };
     Ok(Services {
         kv,
-        outbound: OutboundClient::new(),
+        outbound: outbound::configure(),
     })
 }
 
@@ -215,7 +221,7 @@ fn into_http(resp: ResponseResource) -> http::Response<Bytes> {
 /// The table `shallot check` prints: one row per middleware in request
 /// order, one column per hook.
 pub fn hook_table(pipeline: &Pipeline) -> String {
-    use crate::error::Hook;
+    use crate::hooks::Hook;
     let cols = Hook::MIDDLEWARE;
     let width = pipeline
         .middleware

@@ -15,8 +15,8 @@ use std::time::SystemTime;
 
 use arc_swap::ArcSwap;
 
-use crate::component::{EngineOptions, Runtime};
 use crate::config::Config;
+use crate::engine::{EngineOptions, Runtime};
 use crate::pipeline::Pipeline;
 
 /// Why a pipeline could not be (re)built.
@@ -28,7 +28,7 @@ pub enum ReloadError {
     Config(#[from] crate::config::ConfigError),
     /// A component was refused.
     #[error(transparent)]
-    Load(#[from] crate::component::LoadError),
+    Load(#[from] crate::load_error::LoadError),
     /// A file disappeared between reading the config and hashing it.
     #[error("cannot read a component file: {0}")]
     Io(#[from] std::io::Error),
@@ -210,13 +210,7 @@ impl LivePipeline {
 
 fn input_files(config: &Config) -> Vec<PathBuf> {
     std::iter::once(config.path.clone())
-        .chain(
-            config
-                .middleware
-                .iter()
-                .chain(config.views.values())
-                .map(|c| c.component.clone()),
-        )
+        .chain(config.components().map(|c| c.component.clone()))
         .collect()
 }
 
@@ -226,7 +220,7 @@ fn fingerprint(config: &Config) -> std::io::Result<(u64, Vec<(String, String)>)>
     let mut all = DefaultHasher::new();
     std::fs::read(&config.path)?.hash(&mut all);
     let mut components = Vec::new();
-    for spec in config.middleware.iter().chain(config.views.values()) {
+    for spec in config.components() {
         let bytes = std::fs::read(&spec.component)?;
         bytes.hash(&mut all);
         components.push((spec.name.clone(), crate::cache::sha256(&bytes)));

@@ -7,9 +7,14 @@ use std::sync::Arc;
 use wasmtime::component::ResourceTable;
 use wasmtime_wasi::{FsPerms, WasiCtx, WasiCtxView, WasiView};
 
-use crate::capability::log::LogBudget;
-use crate::capability::{ComponentContext, LogPipe};
-use crate::limits::{CpuClock, LimitHit, Limiter};
+use crate::capability::config::ConfigView;
+use crate::capability::kv::KvView;
+use crate::capability::log::{LogBudget, LogView};
+use crate::capability::outbound::OutboundView;
+use crate::capability::stdio::LogPipe;
+use crate::capability::types::TypesView;
+use crate::context::ComponentContext;
+use crate::limits::Meter;
 
 /// Live resources (the request, responses, stores) one component may hold
 /// at once: every entry is host memory the guest does not pay for.
@@ -24,16 +29,12 @@ pub(crate) struct RequestState {
     wasi: Option<WasiCtx>,
     /// The component this store runs; host imports answer on its behalf.
     pub(crate) current: Arc<ComponentContext>,
-    pub(crate) limiter: Limiter,
-    /// The running call's CPU time, its own and the host's work for it.
-    pub(crate) cpu: CpuClock,
-    /// Bytes of bodies, headers and attributes this component has handed
-    /// the host in this request: host memory, capped like its own.
-    handed_over: usize,
+    /// Its limiter, CPU clock and host memory, charged by host functions.
+    pub(crate) meter: Meter,
     stdout: LogPipe,
     stderr: LogPipe,
     /// What `shallot:http/log` may still write in this request.
-    pub(crate) log_budget: LogBudget,
+    log_budget: LogBudget,
 }
 
 impl RequestState {
@@ -48,9 +49,7 @@ impl RequestState {
         RequestState {
             table,
             wasi: None,
-            limiter: Limiter::new(component.limits.clone()),
-            cpu: CpuClock::new(component.limits.cpu_time),
-            handed_over: 0,
+            meter: Meter::new(&component.limits),
             log_budget: LogBudget::new(component.limits.output_bytes),
             current: component,
             stdout,
@@ -58,63 +57,55 @@ impl RequestState {
         }
     }
 
-    /// Accounts for `bytes` more of host memory held for this component.
-    /// The budget equals its memory limit: a guest cannot make the host hold
-    /// more than it may hold itself, however many responses it builds.
-    /// Going over is the memory limit, so it traps like `memory.grow` does.
-    pub(crate) fn charge(&mut self, bytes: usize) -> wasmtime::Result<()> {
-        let limit = self.current.limits.memory_bytes;
-        if self.handed_over.saturating_add(bytes) > limit {
-            self.limiter.hit = Some(crate::limits::LimitHit::Memory);
-            wasmtime::bail!(
-                "memory limit of {} MiB exceeded by bodies, headers and attributes handed to the host",
-                limit >> 20
-            );
-        }
-        self.handed_over += bytes;
-        Ok(())
-    }
-
     /// Readies a kept instance's state for its next request: what it wrote
-    /// and spent is forgotten. The bytes it handed over are forgotten only
-    /// if it holds no response any more: a guest that hoards responses
-    /// across requests keeps paying for them.
+    /// and spent is forgotten (see [`Meter::restart`] for what it holds).
     pub(crate) fn recycle(&mut self) {
         let holds_responses = self
             .table
             .iter_mut()
             .any(|entry| entry.is::<crate::resources::ResponseResource>());
-        if !holds_responses {
-            self.handed_over = 0;
-        }
-        self.cpu.restart();
-        self.limiter.hit = None;
+        self.meter.restart(holds_responses);
         self.stdout.restart();
         self.stderr.restart();
-        self.log_budget = LogBudget::new(self.current.limits.output_bytes);
+        self.log_budget.restart();
     }
 
-    /// Charges host work done for the running call to its CPU budget;
-    /// over budget, the call traps like one that ran out of ticks.
-    pub(crate) fn charge_cpu(&mut self, work: std::time::Duration) -> wasmtime::Result<()> {
-        if self.cpu.charge(work) {
-            self.limiter.hit = Some(LimitHit::CpuTime);
-            wasmtime::bail!(
-                "CPU time limit of {:?} exceeded, counting the host's work for this call",
-                self.current.limits.cpu_time
-            );
+    // ===== one view per capability, carved out of the store's data =====
+
+    pub(crate) fn types(&mut self) -> TypesView<'_> {
+        TypesView {
+            table: &mut self.table,
+            meter: &mut self.meter,
         }
-        Ok(())
     }
 
-    /// Charges copying `bytes` between the guest and the host.
-    pub(crate) fn charge_copy(&mut self, bytes: usize) -> wasmtime::Result<()> {
-        self.charge_cpu(CpuClock::copy_cost(bytes))
+    pub(crate) fn log(&mut self) -> LogView<'_> {
+        LogView {
+            component: &self.current.label,
+            budget: &mut self.log_budget,
+        }
     }
 
-    /// Starts the clock of one hook call (or instantiation).
-    pub(crate) fn begin_call(&mut self) {
-        self.cpu.restart();
+    pub(crate) fn config(&mut self) -> ConfigView<'_> {
+        ConfigView(&self.current.config)
+    }
+
+    pub(crate) fn kv(&mut self) -> KvView<'_> {
+        KvView {
+            table: &mut self.table,
+            meter: &mut self.meter,
+            component: &self.current.label,
+            stores: &self.current.grants.key_value_stores,
+            db: self.current.services.kv.as_ref(),
+        }
+    }
+
+    pub(crate) fn outbound(&mut self) -> OutboundView<'_> {
+        OutboundView {
+            component: &self.current.label,
+            allowed: &self.current.allowed_hosts,
+            client: &self.current.services.outbound,
+        }
     }
 }
 

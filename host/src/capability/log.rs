@@ -4,16 +4,37 @@
 //! (its `output_kib`), and its text is escaped so that it cannot forge
 //! lines of the host's own.
 
-use crate::bindings::log::{Host, Level};
-use crate::state::RequestState;
+use wasmtime::component::{HasData, Linker};
+
+use crate::bindings::log::{self, Host, Level};
 use crate::untrusted::Untrusted;
 
-impl Host for RequestState {
+/// What `log` reaches: who is logging and what it may still log.
+pub(crate) struct LogView<'a> {
+    pub(crate) component: &'a str,
+    pub(crate) budget: &'a mut LogBudget,
+}
+
+struct Log;
+
+impl HasData for Log {
+    type Data<'a> = LogView<'a>;
+}
+
+/// Links `shallot:http/log`.
+pub(crate) fn add_to_linker<T: Send + 'static>(
+    linker: &mut Linker<T>,
+    view: fn(&mut T) -> LogView<'_>,
+) -> wasmtime::Result<()> {
+    log::add_to_linker::<T, Log>(linker, view)
+}
+
+impl Host for LogView<'_> {
     fn log(&mut self, level: Level, message: String) -> wasmtime::Result<()> {
-        let component = &*self.current.label;
-        if !self.log_budget.take(message.len()) {
-            if self.log_budget.first_refusal() {
-                let budget = self.current.limits.output_bytes;
+        let component = self.component;
+        if !self.budget.take(message.len()) {
+            if self.budget.first_refusal() {
+                let budget = self.budget.size;
                 tracing::warn!(target: "shallot::guest", component, "log output over {budget} bytes in this request; the rest is dropped");
             }
             return Ok(());
@@ -33,6 +54,7 @@ impl Host for RequestState {
 /// Bytes a component may still log in this request.
 #[derive(Debug)]
 pub(crate) struct LogBudget {
+    size: usize,
     left: usize,
     refused: u32,
 }
@@ -40,6 +62,7 @@ pub(crate) struct LogBudget {
 impl LogBudget {
     pub(crate) fn new(bytes: usize) -> Self {
         LogBudget {
+            size: bytes,
             left: bytes,
             refused: 0,
         }
@@ -55,6 +78,11 @@ impl LogBudget {
             self.refused = self.refused.saturating_add(1);
             false
         }
+    }
+
+    /// Starts the next request's budget.
+    pub(crate) fn restart(&mut self) {
+        *self = LogBudget::new(self.size);
     }
 
     /// True only for the first message refused, so the host says so once.

@@ -1,88 +1,70 @@
-//! Host capabilities, one module each: `log` (into `tracing`), `config`
-//! (the component's own table), `stdio` (stdout/stderr into the log),
-//! `kv` (named key-value stores) and `http` (outbound HTTP to allowed
-//! hosts). Only `log`, `config` and `stdio` are unconditional; the others
-//! need a grant, checked when a component is loaded (link-time denial) and
-//! again on every call (a store or host not on the list).
+//! Host capabilities: what a component can reach beyond computing.
+//!
+//! Each capability is one module holding all of its phases, by convention:
+//!
+//! - **grant**: `GRANT`, the config field that enables it (none for the
+//!   ones every component gets: `types`, `log`, `config`, `stdio`);
+//! - **configure**: `configure(...)`, once per pipeline, opens what all
+//!   components share (the key-value database, the outbound client) into
+//!   [`Services`];
+//! - **link**: `add_to_linker(linker, view)`, called by `crate::linker`
+//!   only for components granted the capability, so an ungranted import
+//!   fails to link (and is refused at load, naming the grant);
+//! - **per request**: a `…View<'a>`, the borrows of the store's data the
+//!   host functions need (wasmtime-wasi's `WasiCtxView`), carved out of
+//!   `RequestState` by `crate::state`. Host functions check the grant again
+//!   on every call (a store or host not on the list).
+//!
+//! No capability module knows the store's data type or the config file:
+//! `state` and `linker` import capabilities, never the reverse.
 
-mod config;
-mod http;
+pub(crate) mod config;
+pub(crate) mod error;
 pub(crate) mod kv;
-mod kv_store;
 pub(crate) mod log;
-mod outbound;
-mod stdio;
+pub(crate) mod outbound;
+pub(crate) mod stdio;
+#[cfg(test)]
+pub(crate) mod testkit;
+#[cfg(test)]
+mod tests;
+pub(crate) mod types;
 
-use std::sync::Arc;
+use std::path::PathBuf;
 
-use crate::config::{ComponentSpec, Grants};
-use crate::limits::Limits;
+pub use kv::KvQuota;
+pub(crate) use outbound::check_host_pattern;
 
-pub(crate) use kv_store::KvDatabase;
-pub(crate) use outbound::{AllowedHosts, OutboundClient};
-pub(crate) use stdio::LogPipe;
-
-/// Checks one `allowed_outbound_hosts` entry, for the config parser.
-pub(crate) fn check_host_pattern(pattern: &str) -> Result<(), String> {
-    AllowedHosts::parse(&[pattern.to_owned()])
-        .map(|_| ())
-        .map_err(|e| e.to_string())
+/// Capabilities granted to one component. Everything is denied unless
+/// listed here.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Grants {
+    /// `env = ["API_KEY"]`: host environment variables the component sees.
+    pub env: Vec<String>,
+    /// `dirs = { "/static" = "assets" }`: read-only directories, guest path
+    /// to host directory (resolved against the config file).
+    pub dirs: Vec<(String, PathBuf)>,
+    /// `allowed_outbound_hosts = ["https://api.example.com"]`.
+    pub allowed_outbound_hosts: Vec<String>,
+    /// `key_value_stores = ["sessions"]`: the named stores it may open.
+    pub key_value_stores: Vec<String>,
 }
 
-/// Services shared by every component of a pipeline.
+/// A capability that needs a grant.
+pub(crate) struct Grant {
+    /// Its interface in the `shallot:http` package, e.g. `key-value`.
+    pub(crate) interface: &'static str,
+    /// The config field that grants it, e.g. `key_value_stores`.
+    pub(crate) field: &'static str,
+    /// Whether a component's grants include it.
+    pub(crate) granted: fn(&Grants) -> bool,
+}
+
+/// What the configure phase opened, shared by every component of a
+/// pipeline.
 #[derive(Clone)]
 pub(crate) struct Services {
     /// Opened only when some component is granted a store.
-    pub(crate) kv: Option<KvDatabase>,
-    pub(crate) outbound: OutboundClient,
-}
-
-/// Who a component is and what it may do, as its host imports see it.
-pub(crate) struct ComponentContext {
-    /// `middleware `name`` or `view `name``, for logs and errors.
-    pub(crate) label: Arc<str>,
-    /// The component's `config` table, flattened to strings.
-    pub(crate) config: Vec<(String, String)>,
-    pub(crate) limits: Limits,
-    pub(crate) grants: Grants,
-    /// `grants.env` with the host's values, read once at load.
-    pub(crate) env: Vec<(String, String)>,
-    pub(crate) allowed_hosts: AllowedHosts,
-    pub(crate) services: Services,
-    /// Permits for its instances alive at once (`limits.concurrency`).
-    pub(crate) concurrency: Option<Arc<tokio::sync::Semaphore>>,
-}
-
-impl ComponentContext {
-    pub(crate) fn new(label: String, spec: &ComponentSpec, services: Services) -> Self {
-        let env = spec
-            .grants
-            .env
-            .iter()
-            .filter_map(|name| std::env::var(name).ok().map(|v| (name.clone(), v)))
-            .collect();
-        let allowed_hosts = AllowedHosts::parse(&spec.grants.allowed_outbound_hosts)
-            .expect("patterns were checked when the config was parsed");
-        ComponentContext {
-            label: label.into(),
-            config: spec.config.clone(),
-            limits: spec.limits.clone(),
-            grants: spec.grants.clone(),
-            env,
-            allowed_hosts,
-            services,
-            concurrency: spec
-                .limits
-                .concurrency
-                .map(|n| Arc::new(tokio::sync::Semaphore::new(n))),
-        }
-    }
-}
-
-impl std::fmt::Debug for ComponentContext {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ComponentContext")
-            .field("label", &self.label)
-            .finish_non_exhaustive()
-    }
+    pub(crate) kv: Option<kv::KvDatabase>,
+    pub(crate) outbound: outbound::OutboundClient,
 }

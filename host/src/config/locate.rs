@@ -1,8 +1,12 @@
 //! Turns byte spans into `file:line:column` and names the field there.
 
+use std::ops::Range;
 use std::path::Path;
 
-use super::{ConfigError, Span};
+use super::ConfigError;
+
+/// A byte range in the config text.
+pub(super) type Span = Range<usize>;
 
 pub(super) struct Source<'a> {
     path: &'a Path,

@@ -10,6 +10,9 @@ use super::locate::Source;
 /// A number as written in the file, with where it was written.
 pub(super) type Number = Spanned<u64>;
 
+/// A day, the upper bound of every timeout: longer is surely a typo.
+pub(super) const DAY_SECS: u64 = 24 * 60 * 60;
+
 impl Source<'_> {
     /// `value` if it lies in `min..=max`, else an error naming the field.
     pub(super) fn bounded(

@@ -161,3 +161,41 @@ async fn a_route_to_an_undefined_view_is_refused_by_the_library_too() {
         "route 'x' names view `v`, which is not defined"
     );
 }
+
+#[tokio::test]
+async fn a_load_error_names_its_component_and_keeps_its_cause() {
+    let path = std::env::temp_dir().join(format!(
+        "shallot-not-a-component-typed-{}.wasm",
+        std::process::id()
+    ));
+    std::fs::write(&path, b"\0asm this is not wasm").unwrap();
+    let err = load(&format!(
+        "[[middleware]]\nname = \"junk\"\ncomponent = \"{}\"\n",
+        path.display()
+    ))
+    .await
+    .err()
+    .expect("should be refused");
+    std::fs::remove_file(&path).ok();
+    let LoadError::Compile { at, source } = &err else {
+        panic!("expected a compile error, got {err:?}");
+    };
+    assert_eq!(at.location, "test.toml:1");
+    assert_eq!(at.label, "middleware `junk`");
+    assert_eq!(at.path, path);
+    // The cause is kept whole as the error's source, not flattened to text.
+    let kept = std::error::Error::source(&err).expect("a source");
+    assert_eq!(kept.to_string(), source.to_string());
+    assert!(err.to_string().ends_with(&source.to_string()), "{err}");
+
+    let err = load("[[middleware]]\nname = \"kv\"\ncomponent = \"{sessions}\"\n")
+        .await
+        .err()
+        .expect("should be refused");
+    let LoadError::Ungranted { at, import, field } = &err else {
+        panic!("expected an ungranted import, got {err:?}");
+    };
+    assert_eq!(at.label, "middleware `kv`");
+    assert_eq!(import, "shallot:http/key-value@0.1.0");
+    assert_eq!(*field, "key_value_stores");
+}

@@ -8,59 +8,130 @@
 //! in, value out) are charged to the calling hook's CPU budget like any
 //! copy; its time is not, because most of it is waiting (for the file's
 //! write lock, for fsync) that a busy machine stretches, and values and
-//! stores are capped (`[key_value] max_value_kib`,
-//! `store_quota_mib`), with `quota-exceeded` when a write would pass a cap.
+//! stores are capped.
+//!
+//! The caps are `[key_value] max_value_kib` and `store_quota_mib`; a write
+//! that would pass one is a `quota-exceeded` error for the guest.
 
+pub(crate) mod store;
+
+use std::path::Path;
 use std::time::Duration;
 
-use wasmtime::component::Resource;
+use wasmtime::component::{HasData, Linker, Resource, ResourceTable};
 
-use super::KvDatabase;
-use super::kv_store::KvError;
-use crate::bindings::key_value::{Host, HostStore};
+use super::Grant;
+use super::error::{HostError, HostResult, trappable};
+use crate::bindings::key_value::{self, Host, HostStore};
 use crate::bindings::types::{Error, ErrorKind};
-use crate::state::RequestState;
+use crate::limits::Meter;
 
-/// An open store, as a guest holds it.
-#[derive(Debug)]
-#[expect(unreachable_pub, reason = "bindgen!'s `with:` re-exports it")]
-pub struct KvStoreHandle {
-    name: String,
+pub use store::KvQuota;
+pub(crate) use store::{KvDatabase, KvError, KvStoreHandle};
+
+/// The grant that links this interface: `key_value_stores = [...]`.
+pub(crate) const GRANT: Grant = Grant {
+    interface: "key-value",
+    field: "key_value_stores",
+    granted: |g| !g.key_value_stores.is_empty(),
+};
+
+/// Configure phase, once per pipeline: opens the database file if some
+/// component is granted a store (`wanted`), shared by all of them.
+pub(crate) fn configure(
+    wanted: bool,
+    path: &Path,
+    quota: KvQuota,
+) -> Result<Option<KvDatabase>, KvError> {
+    wanted.then(|| KvDatabase::open(path, quota)).transpose()
+}
+
+/// What the key-value host functions reach, per request: the store's
+/// table (for open stores) and meter, the component's grant and the
+/// pipeline's database.
+pub(crate) struct KvView<'a> {
+    pub(crate) table: &'a mut ResourceTable,
+    pub(crate) meter: &'a mut Meter,
+    /// Who is asking, for errors.
+    pub(crate) component: &'a str,
+    /// The stores its `key_value_stores` grants.
+    pub(crate) stores: &'a [String],
+    pub(crate) db: Option<&'a KvDatabase>,
+}
+
+struct Kv;
+
+impl HasData for Kv {
+    type Data<'a> = KvView<'a>;
+}
+
+/// Link phase: `shallot:http/key-value`, only for granted components.
+pub(crate) fn add_to_linker<T: Send + 'static>(
+    linker: &mut Linker<T>,
+    view: fn(&mut T) -> KvView<'_>,
+) -> wasmtime::Result<()> {
+    key_value::add_to_linker::<T, Kv>(linker, view)
 }
 
 /// A failed operation as the guest sees it: a full store is told apart.
-fn guest_error(e: KvError) -> Error {
+fn guest_error(e: KvError) -> HostError {
     let kind = match e {
         KvError::ValueTooLarge { .. } | KvError::QuotaExceeded { .. } => ErrorKind::QuotaExceeded,
         _ => ErrorKind::Internal,
     };
-    Error {
-        kind,
-        message: format!("key-value: {e}"),
-    }
+    HostError::guest(kind, format!("key-value: {e}"))
 }
 
-impl RequestState {
+impl KvView<'_> {
     /// Runs `op` on the store `handle` names, off the async workers.
-    async fn kv<T: Send + 'static>(
+    async fn run<T: Send + 'static>(
         &mut self,
         handle: &Resource<KvStoreHandle>,
         op: impl FnOnce(&KvDatabase, &str) -> Result<T, KvError> + Send + 'static,
-    ) -> wasmtime::Result<Result<T, Error>> {
+    ) -> HostResult<T> {
         let name = self.table.get(handle)?.name.clone();
         let db = self
-            .current
-            .services
-            .kv
-            .clone()
+            .db
+            .cloned()
             .ok_or_else(|| wasmtime::Error::msg("key-value store used without a database"))?;
         let run = move || op(&db, &name);
         let result = match tokio::runtime::Handle::try_current() {
-            Ok(runtime) => runtime.spawn_blocking(run).await?,
+            Ok(runtime) => runtime
+                .spawn_blocking(run)
+                .await
+                .map_err(wasmtime::Error::from)?,
             // An embedder without tokio: nothing else to keep responsive.
             Err(_) => run(),
         };
-        Ok(result.map_err(guest_error))
+        result.map_err(guest_error)
+    }
+
+    /// Checked on every call, not only at link time: the grant names the
+    /// stores, and only those open.
+    fn open_store(&mut self, name: String) -> HostResult<Resource<KvStoreHandle>> {
+        if !self.stores.contains(&name) {
+            return Err(HostError::guest(
+                ErrorKind::PermissionDenied,
+                format!(
+                    "{} may not open key-value store {name:?}: not in its key_value_stores",
+                    self.component
+                ),
+            ));
+        }
+        Ok(self.table.push(KvStoreHandle { name })?)
+    }
+
+    async fn get_value(
+        &mut self,
+        store: &Resource<KvStoreHandle>,
+        key: String,
+    ) -> HostResult<Option<Vec<u8>>> {
+        self.meter.charge_copy(key.len())?;
+        let value = self.run(store, move |db, name| db.get(name, &key)).await?;
+        if let Some(value) = &value {
+            self.meter.charge_copy(value.len())?;
+        }
+        Ok(value)
     }
 }
 
@@ -68,23 +139,14 @@ fn ttl(ms: Option<u64>) -> Option<Duration> {
     ms.map(Duration::from_millis)
 }
 
-impl Host for RequestState {}
+impl Host for KvView<'_> {}
 
-impl HostStore for RequestState {
+impl HostStore for KvView<'_> {
     async fn open(
         &mut self,
         name: String,
     ) -> wasmtime::Result<Result<Resource<KvStoreHandle>, Error>> {
-        if !self.current.grants.key_value_stores.contains(&name) {
-            return Ok(Err(Error {
-                kind: ErrorKind::PermissionDenied,
-                message: format!(
-                    "{} may not open key-value store {name:?}: not in its key_value_stores",
-                    self.current.label
-                ),
-            }));
-        }
-        Ok(Ok(self.table.push(KvStoreHandle { name })?))
+        trappable(self.open_store(name))
     }
 
     async fn get(
@@ -92,12 +154,7 @@ impl HostStore for RequestState {
         store: Resource<KvStoreHandle>,
         key: String,
     ) -> wasmtime::Result<Result<Option<Vec<u8>>, Error>> {
-        self.charge_copy(key.len())?;
-        let value = self.kv(&store, move |db, name| db.get(name, &key)).await?;
-        if let Ok(Some(value)) = &value {
-            self.charge_copy(value.len())?;
-        }
-        Ok(value)
+        trappable(self.get_value(&store, key).await)
     }
 
     async fn set(
@@ -107,10 +164,12 @@ impl HostStore for RequestState {
         value: Vec<u8>,
         ttl_ms: Option<u64>,
     ) -> wasmtime::Result<Result<(), Error>> {
-        self.kv(&store, move |db, name| {
-            db.set(name, &key, &value, ttl(ttl_ms))
-        })
-        .await
+        trappable(
+            self.run(&store, move |db, name| {
+                db.set(name, &key, &value, ttl(ttl_ms))
+            })
+            .await,
+        )
     }
 
     async fn delete(
@@ -118,7 +177,10 @@ impl HostStore for RequestState {
         store: Resource<KvStoreHandle>,
         key: String,
     ) -> wasmtime::Result<Result<bool, Error>> {
-        self.kv(&store, move |db, name| db.delete(name, &key)).await
+        trappable(
+            self.run(&store, move |db, name| db.delete(name, &key))
+                .await,
+        )
     }
 
     async fn increment(
@@ -128,10 +190,12 @@ impl HostStore for RequestState {
         delta: i64,
         ttl_ms: Option<u64>,
     ) -> wasmtime::Result<Result<i64, Error>> {
-        self.kv(&store, move |db, name| {
-            db.increment(name, &key, delta, ttl(ttl_ms))
-        })
-        .await
+        trappable(
+            self.run(&store, move |db, name| {
+                db.increment(name, &key, delta, ttl(ttl_ms))
+            })
+            .await,
+        )
     }
 
     async fn ttl_ms(
@@ -139,11 +203,13 @@ impl HostStore for RequestState {
         store: Resource<KvStoreHandle>,
         key: String,
     ) -> wasmtime::Result<Result<Option<u64>, Error>> {
-        self.kv(&store, move |db, name| {
-            let left = db.ttl(name, &key)?;
-            Ok(left.map(|t| u64::try_from(t.as_millis()).unwrap_or(u64::MAX)))
-        })
-        .await
+        trappable(
+            self.run(&store, move |db, name| {
+                let left = db.ttl(name, &key)?;
+                Ok(left.map(|t| u64::try_from(t.as_millis()).unwrap_or(u64::MAX)))
+            })
+            .await,
+        )
     }
 
     async fn drop(&mut self, store: Resource<KvStoreHandle>) -> wasmtime::Result<()> {

@@ -27,8 +27,6 @@ use redb::{
     WriteTransaction,
 };
 
-use crate::config::KvQuota;
-
 const ENTRIES: TableDefinition<&[u8], &[u8]> = TableDefinition::new("kv_entries");
 const EXPIRIES: TableDefinition<&[u8], ()> = TableDefinition::new("kv_expiries");
 const SIZES: TableDefinition<&[u8], u64> = TableDefinition::new("kv_sizes");
@@ -100,6 +98,31 @@ from_redb!(
     StorageError,
     CommitError
 );
+
+/// An open store, as a guest holds it (the `store` resource).
+#[derive(Debug)]
+#[expect(unreachable_pub, reason = "bindgen!'s `with:` re-exports it")]
+pub struct KvStoreHandle {
+    pub(crate) name: String,
+}
+
+/// `[key_value]` caps: what one guest can make the host store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KvQuota {
+    /// The largest value one `set` may store. Default 1 MiB.
+    pub max_value_bytes: u64,
+    /// Bytes (keys plus values) one named store may hold. Default 64 MiB.
+    pub store_bytes: u64,
+}
+
+impl Default for KvQuota {
+    fn default() -> Self {
+        KvQuota {
+            max_value_bytes: 1 << 20,
+            store_bytes: 64 << 20,
+        }
+    }
+}
 
 /// One database file shared by all stores; cheap to clone (Arc inside), Send + Sync.
 #[derive(Clone, Debug)]

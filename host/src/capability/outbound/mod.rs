@@ -1,30 +1,75 @@
 //! `shallot:http/outbound-http`: requests only to the hosts a component's
 //! `allowed_outbound_hosts` lists, with a timeout and a response-size cap.
 
+mod client;
+
 use std::time::Duration;
 
-use crate::bindings::outbound_http::{Host, IncomingResponse, OutgoingRequest};
-use crate::bindings::types::{Error, ErrorKind};
-use crate::state::RequestState;
+use wasmtime::component::{HasData, Linker};
 
-use super::outbound::OutboundError;
+use super::Grant;
+use super::error::{HostError, HostResult, trappable};
+use crate::bindings::outbound_http::{self, Host, IncomingResponse, OutgoingRequest};
+use crate::bindings::types::{Error, ErrorKind};
+use crate::untrusted::Untrusted;
+
+use client::OutboundError;
+pub(crate) use client::{AllowedHosts, OutboundClient};
 
 /// How long one outbound request may take, connect to last body byte.
 const TIMEOUT: Duration = Duration::from_secs(10);
 /// The largest response body a guest can receive.
 const MAX_RESPONSE_BYTES: usize = 4 << 20;
 
-impl Host for RequestState {
-    async fn send(
-        &mut self,
-        req: OutgoingRequest,
-    ) -> wasmtime::Result<Result<IncomingResponse, Error>> {
-        let current = self.current.clone();
-        let result = current
-            .services
-            .outbound
+/// The grant that links this interface: `allowed_outbound_hosts = [...]`.
+pub(crate) const GRANT: Grant = Grant {
+    interface: "outbound-http",
+    field: "allowed_outbound_hosts",
+    granted: |g| !g.allowed_outbound_hosts.is_empty(),
+};
+
+/// Checks one `allowed_outbound_hosts` entry, for the config parser.
+pub(crate) fn check_host_pattern(pattern: &str) -> Result<(), String> {
+    AllowedHosts::parse(&[pattern.to_owned()])
+        .map(|_| ())
+        .map_err(|e| e.to_string())
+}
+
+/// Configure phase, once per pipeline: one client (and connection pool)
+/// for every component.
+pub(crate) fn configure() -> OutboundClient {
+    OutboundClient::new()
+}
+
+/// What `send` reaches, per request: who is asking, the hosts its grant
+/// allows, and the pipeline's client.
+pub(crate) struct OutboundView<'a> {
+    pub(crate) component: &'a str,
+    pub(crate) allowed: &'a AllowedHosts,
+    pub(crate) client: &'a OutboundClient,
+}
+
+struct Outbound;
+
+impl HasData for Outbound {
+    type Data<'a> = OutboundView<'a>;
+}
+
+/// Link phase: `shallot:http/outbound-http`, only for granted components.
+pub(crate) fn add_to_linker<T: Send + 'static>(
+    linker: &mut Linker<T>,
+    view: fn(&mut T) -> OutboundView<'_>,
+) -> wasmtime::Result<()> {
+    outbound_http::add_to_linker::<T, Outbound>(linker, view)
+}
+
+impl OutboundView<'_> {
+    /// Checked on every call: the URL's host against the grant.
+    async fn send_checked(&mut self, req: OutgoingRequest) -> HostResult<IncomingResponse> {
+        let result = self
+            .client
             .send(
-                &current.allowed_hosts,
+                self.allowed,
                 &req.method,
                 &req.url,
                 &req.headers,
@@ -33,7 +78,7 @@ impl Host for RequestState {
                 MAX_RESPONSE_BYTES,
             )
             .await;
-        Ok(match result {
+        match result {
             Ok(resp) => Ok(IncomingResponse {
                 status: resp.status,
                 headers: resp.headers,
@@ -41,20 +86,23 @@ impl Host for RequestState {
             }),
             Err(e @ OutboundError::Denied { .. }) => {
                 tracing::warn!(
-                    component = &*current.label,
+                    component = self.component,
                     url = req.url,
                     "outbound request denied: {}",
-                    crate::untrusted::Untrusted(&e.to_string())
+                    Untrusted(&e.to_string())
                 );
-                Err(Error {
-                    kind: ErrorKind::PermissionDenied,
-                    message: e.to_string(),
-                })
+                Err(HostError::guest(ErrorKind::PermissionDenied, e.to_string()))
             }
-            Err(e) => Err(Error {
-                kind: ErrorKind::Internal,
-                message: e.to_string(),
-            }),
-        })
+            Err(e) => Err(HostError::guest(ErrorKind::Internal, e.to_string())),
+        }
+    }
+}
+
+impl Host for OutboundView<'_> {
+    async fn send(
+        &mut self,
+        req: OutgoingRequest,
+    ) -> wasmtime::Result<Result<IncomingResponse, Error>> {
+        trappable(self.send_checked(req).await)
     }
 }

@@ -1,0 +1,20 @@
+//! `shallot check`: load everything a server would, serve nothing.
+
+use std::path::PathBuf;
+
+use shallot::{Config, Pipeline};
+
+/// Validates the config at `path` and every component's exports, then
+/// prints the hook table and a one-line summary.
+pub(crate) async fn run(path: PathBuf) -> anyhow::Result<()> {
+    let config = Config::load(&path)?;
+    let pipeline = Pipeline::load(&config).await?;
+    print!("{}", shallot::pipeline::hook_table(&pipeline));
+    println!(
+        "ok: {} middleware, {} views, {} routes",
+        pipeline.middleware().len(),
+        config.views.len(),
+        pipeline.router().endpoints().len()
+    );
+    Ok(())
+}

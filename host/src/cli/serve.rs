@@ -1,0 +1,60 @@
+//! `shallot serve`: the HTTP server, reloading on file changes and SIGHUP
+//! and draining in-flight requests on SIGTERM or Ctrl-C.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::Context;
+use shallot::{Config, LivePipeline};
+
+/// Serves the config at `path`, on `listen` if given, until a signal stops it.
+pub(crate) async fn run(path: PathBuf, listen: Option<SocketAddr>) -> anyhow::Result<()> {
+    let config = Config::load(&path)?;
+    let live = Arc::new(LivePipeline::from_config(&config).await?);
+    let addr = listen.unwrap_or(config.server.listen);
+    let listener = shallot::server::bind(addr, config.server.backlog)
+        .with_context(|| format!("cannot listen on {addr}"))?;
+    tracing::info!(
+        "serving {} on http://{} ({} middleware, {} views)",
+        path.display(),
+        listener.local_addr()?,
+        live.current().middleware().len(),
+        config.views.len()
+    );
+    // Reload on changes to the config or any component, and on SIGHUP.
+    let _watch = shallot::watch::spawn(live.clone()).context("cannot watch the config's files")?;
+    if let Some(admin) = config.server.admin {
+        let listener = shallot::server::bind(admin, config.server.backlog)
+            .with_context(|| format!("cannot listen on the admin address {admin}"))?;
+        tracing::info!("admin status on http://{admin}/status");
+        let admin = shallot::admin::serve(listener, live.clone(), config.server.clone());
+        tokio::spawn(admin);
+    }
+    tokio::spawn(reload_on_sighup(live.clone()));
+    shallot::server::serve(listener, live, &config.server, shutdown_signal()).await?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+async fn reload_on_sighup(live: Arc<LivePipeline>) {
+    use tokio::signal::unix::{SignalKind, signal};
+    let Ok(mut hup) = signal(SignalKind::hangup()) else {
+        tracing::warn!("cannot listen for SIGHUP; reloads come from file changes only");
+        return;
+    };
+    while hup.recv().await.is_some() {
+        tracing::info!("SIGHUP: reloading");
+        // The outcome is logged and kept in the status by reload().
+        let _ = live.reload().await;
+    }
+}
+
+async fn shutdown_signal() {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut term = signal(SignalKind::terminate()).expect("can install a SIGTERM handler");
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = term.recv() => {}
+    }
+}

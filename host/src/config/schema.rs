@@ -1,0 +1,118 @@
+//! The file's shape, exactly as written: what serde reads before anything is
+//! checked. Every table denies unknown fields, so a typo is an error rather
+//! than a setting silently ignored; values keep their spans so that the
+//! checks after parsing can point at the line and column of a bad one.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+use toml::Spanned;
+
+use super::numbers::Number;
+
+/// The whole file.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawConfig {
+    #[serde(default)]
+    pub(super) server: RawServer,
+    #[serde(default)]
+    pub(super) limits: RawLimits,
+    #[serde(default)]
+    pub(super) key_value: RawKeyValue,
+    #[serde(default)]
+    pub(super) middleware: Vec<Spanned<RawComponent>>,
+    #[serde(default)]
+    pub(super) views: BTreeMap<Spanned<String>, Spanned<RawComponent>>,
+    #[serde(default)]
+    pub(super) routes: Vec<Spanned<RawRoute>>,
+}
+
+/// `[server]`.
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawServer {
+    pub(super) listen: Option<Spanned<String>>,
+    pub(super) max_header_bytes: Option<Number>,
+    pub(super) max_body_bytes: Option<Number>,
+    pub(super) shutdown_timeout_secs: Option<Number>,
+    pub(super) compile_cache: Option<String>,
+    pub(super) admin: Option<Spanned<String>>,
+    pub(super) backlog: Option<Number>,
+    pub(super) header_read_timeout_secs: Option<Number>,
+    pub(super) send_timeout_secs: Option<Number>,
+    #[serde(default)]
+    pub(super) trusted_proxies: Vec<Spanned<String>>,
+}
+
+/// A `[[middleware]]` entry or a `[views.NAME]` table.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawComponent {
+    /// Middleware only; a view is named by its table key.
+    pub(super) name: Option<Spanned<String>>,
+    pub(super) component: Spanned<String>,
+    #[serde(default)]
+    pub(super) config: BTreeMap<String, Spanned<toml::Value>>,
+    #[serde(default)]
+    pub(super) limits: Option<Spanned<RawLimits>>,
+    #[serde(default)]
+    pub(super) env: Vec<Spanned<String>>,
+    #[serde(default)]
+    pub(super) dirs: BTreeMap<String, Spanned<String>>,
+    #[serde(default)]
+    pub(super) allowed_outbound_hosts: Vec<Spanned<String>>,
+    #[serde(default)]
+    pub(super) key_value_stores: Vec<Spanned<String>>,
+    pub(super) instance_policy: Option<Spanned<String>>,
+    pub(super) reuse: Option<Spanned<RawReuse>>,
+}
+
+/// A component's `reuse = { ... }`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawReuse {
+    pub(super) max_requests: Option<Number>,
+    pub(super) idle_timeout_secs: Option<Number>,
+    pub(super) max_idle: Option<Number>,
+}
+
+/// `[limits]`, and a component's own `limits` (the server-wide fields only
+/// in `[limits]`).
+#[derive(Deserialize, Default, Clone)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawLimits {
+    pub(super) memory_mib: Option<Number>,
+    pub(super) cpu_ms: Option<Number>,
+    pub(super) fuel: Option<Number>,
+    pub(super) instances: Option<Number>,
+    pub(super) tables: Option<Number>,
+    pub(super) table_elements: Option<Number>,
+    pub(super) memories: Option<Number>,
+    pub(super) output_kib: Option<Number>,
+    pub(super) concurrency: Option<Number>,
+    pub(super) max_stack_kib: Option<Number>,
+    pub(super) request_timeout_ms: Option<Number>,
+    pub(super) concurrent_instances: Option<Number>,
+}
+
+/// `[key_value]`.
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawKeyValue {
+    pub(super) path: Option<String>,
+    pub(super) max_value_kib: Option<Number>,
+    pub(super) store_quota_mib: Option<Number>,
+}
+
+/// A `[[routes]]` entry, or one in a route's `include`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawRoute {
+    pub(super) path: Option<Spanned<String>>,
+    pub(super) regex: Option<Spanned<String>>,
+    pub(super) view: Option<Spanned<String>>,
+    pub(super) name: Option<String>,
+    pub(super) namespace: Option<String>,
+    pub(super) include: Option<Vec<Spanned<RawRoute>>>,
+}

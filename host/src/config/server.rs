@@ -1,0 +1,95 @@
+//! `[server]`: the listener and what one connection may send, each setting
+//! checked against a range that keeps it meaningful.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use super::locate::Source;
+use super::numbers::{DAY_SECS, Number, to_usize};
+use super::schema::RawServer;
+use super::{ConfigError, ServerConfig};
+
+/// `[server]`, with `compile_cache` resolved against `base`, the config
+/// file's folder.
+pub(super) fn server(
+    src: &Source<'_>,
+    base: &Path,
+    raw: RawServer,
+) -> Result<ServerConfig, ConfigError> {
+    let mut server = ServerConfig::default();
+    if let Some(listen) = raw.listen {
+        server.listen = listen.get_ref().parse().map_err(|_| {
+            src.error(
+                listen.span(),
+                "server.listen",
+                format!(
+                    "invalid address {:?}: expected IP:PORT, e.g. \"127.0.0.1:8000\"",
+                    listen.get_ref()
+                ),
+            )
+        })?;
+    }
+    let num = |value: &Option<Number>, name: &str, min: u64, max: u64| {
+        src.bounded_opt(value.as_ref(), &format!("server.{name}"), min, max)
+    };
+    if let Some(n) = num(&raw.max_header_bytes, "max_header_bytes", 1024, 1 << 20)? {
+        server.max_header_bytes = to_usize(n);
+    }
+    // Bodies are held in memory whole: a gigabyte is already generous.
+    if let Some(n) = num(&raw.max_body_bytes, "max_body_bytes", 0, 1 << 30)? {
+        server.max_body_bytes = to_usize(n);
+    }
+    if let Some(secs) = num(
+        &raw.shutdown_timeout_secs,
+        "shutdown_timeout_secs",
+        0,
+        DAY_SECS,
+    )? {
+        server.shutdown_timeout = Duration::from_secs(secs);
+    }
+    if let Some(n) = num(&raw.backlog, "backlog", 1, 65_535)? {
+        server.backlog = u32::try_from(n).expect("bounded");
+    }
+    if let Some(secs) = num(
+        &raw.header_read_timeout_secs,
+        "header_read_timeout_secs",
+        1,
+        DAY_SECS,
+    )? {
+        server.header_read_timeout = Duration::from_secs(secs);
+    }
+    if let Some(secs) = num(&raw.send_timeout_secs, "send_timeout_secs", 1, DAY_SECS)? {
+        server.send_timeout = Duration::from_secs(secs);
+    }
+    for (i, proxy) in raw.trusted_proxies.iter().enumerate() {
+        let text = proxy.get_ref();
+        let net = text
+            .parse::<ipnet::IpNet>()
+            .or_else(|_| text.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+            .map_err(|_| {
+                src.error(
+                    proxy.span(),
+                    &format!("server.trusted_proxies[{i}]"),
+                    format!("invalid address {text:?}: expected an IP or a CIDR range, e.g. \"127.0.0.1\" or \"10.0.0.0/8\""),
+                )
+            })?;
+        server.trusted_proxies.push(net);
+    }
+    if let Some(dir) = raw.compile_cache {
+        server.compile_cache = PathBuf::from(dir);
+    }
+    server.compile_cache = base.join(&server.compile_cache);
+    if let Some(admin) = raw.admin {
+        server.admin = Some(admin.get_ref().parse().map_err(|_| {
+            src.error(
+                admin.span(),
+                "server.admin",
+                format!(
+                    "invalid address {:?}: expected IP:PORT, e.g. \"127.0.0.1:9901\"",
+                    admin.get_ref()
+                ),
+            )
+        })?);
+    }
+    Ok(server)
+}
