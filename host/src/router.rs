@@ -8,8 +8,10 @@
 
 mod decode;
 mod error;
+mod normalize;
 mod pattern;
 mod pyfmt;
+mod reverse;
 mod route;
 #[cfg(test)]
 mod tests;
@@ -18,6 +20,7 @@ use std::sync::Arc;
 
 pub use decode::decode_path;
 pub use error::RouteError;
+pub use reverse::ReverseError;
 
 use pattern::{CompiledPattern, PatternMatch};
 
@@ -89,6 +92,8 @@ pub struct EndpointInfo {
 #[derive(Debug, Clone)]
 pub struct Router {
     nodes: Arc<[Node]>,
+    /// The named routes, for `reverse()`.
+    names: Arc<reverse::Namespace>,
 }
 
 #[derive(Debug)]
@@ -128,6 +133,7 @@ impl Router {
     pub fn new(routes: Vec<RouteDef>) -> Result<Router, RouteError> {
         let nodes = compile(routes, None)?;
         Ok(Router {
+            names: Arc::new(reverse::build(&nodes)),
             nodes: nodes.into(),
         })
     }
@@ -152,6 +158,18 @@ impl Router {
             kwargs: partial.kwargs,
             route: partial.route,
         })
+    }
+
+    /// Django's `reverse()`: the path of the route named `name` (with its
+    /// namespaces, `"api:item"`) for these arguments, percent-encoded,
+    /// with the leading '/'. Positional `args` or `kwargs`, not both.
+    pub fn reverse(
+        &self,
+        name: &str,
+        args: &[String],
+        kwargs: &[(String, String)],
+    ) -> Result<String, ReverseError> {
+        self.names.reverse(name, args, kwargs)
     }
 
     /// Every endpoint for a `show_urls`-like listing, in resolution order.

@@ -22,6 +22,11 @@ pub(super) struct CompiledPattern {
     /// `str(pattern)` in Django: the route or regex exactly as written.
     text: String,
     matcher: Matcher,
+    /// Django's `pattern.regex.pattern`, for `reverse()`.
+    pub(super) python: String,
+    /// The same regex in the regex crate's syntax, for `reverse()`'s check
+    /// that a filled-in URL matches.
+    pub(super) check: String,
 }
 
 #[derive(Debug)]
@@ -53,17 +58,18 @@ impl CompiledPattern {
         is_endpoint: bool,
         at: &str,
     ) -> Result<Self, RouteError> {
-        let matcher = match &pattern {
+        let (matcher, python, check) = match &pattern {
             Pattern::Path(text) => {
                 let parsed = route::parse(text, name, is_endpoint, at)?;
-                if parsed.params.is_empty() {
+                let matcher = if parsed.params.is_empty() {
                     Matcher::Literal { is_endpoint }
                 } else {
                     Matcher::Route {
                         regex: compile(&parsed.regex, text, at)?,
                         params: parsed.params,
                     }
-                }
+                };
+                (matcher, parsed.python, parsed.regex)
             }
             Pattern::Regex(text) => {
                 let translated = translate_python_regex(text);
@@ -74,17 +80,23 @@ impl CompiledPattern {
                     None
                 };
                 let has_named_groups = search.capture_names().flatten().next().is_some();
-                Matcher::Regex {
+                let matcher = Matcher::Regex {
                     search,
                     full,
                     has_named_groups,
-                }
+                };
+                (matcher, text.clone(), translated)
             }
         };
         let text = match pattern {
             Pattern::Path(text) | Pattern::Regex(text) => text,
         };
-        Ok(CompiledPattern { text, matcher })
+        Ok(CompiledPattern {
+            text,
+            matcher,
+            python,
+            check,
+        })
     }
 
     /// The pattern as written, used to build `ResolverMatch.route`.

@@ -58,3 +58,15 @@ pub(super) fn py_repr(s: &str) -> String {
 fn is_printable(c: char) -> bool {
     c == ' ' || !UNPRINTABLE.is_match(c.encode_utf8(&mut [0; 4]))
 }
+
+/// Python's `re.escape` (3.7+): only the characters special in a pattern.
+pub(super) fn re_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if "()[]{}?*+-|^$\\.&~# \t\n\r\x0b\x0c".contains(c) {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}

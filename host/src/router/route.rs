@@ -7,7 +7,7 @@ use std::sync::LazyLock;
 use regex::Regex;
 
 use super::error::RouteError;
-use super::pyfmt::is_identifier;
+use super::pyfmt::{is_identifier, re_escape};
 
 /// Django's `_PATH_PARAMETER_COMPONENT_RE`, kept verbatim so that odd routes
 /// such as `<a:b:c>` or `<:x>` split into the same converter and parameter.
@@ -74,6 +74,9 @@ pub(super) struct ParsedRoute {
     /// `i + 1` is `params[i]`.
     pub(super) regex: String,
     pub(super) params: Vec<(String, Converter)>,
+    /// The regex as Django writes it (`^items/(?P<id>[0-9]+)/\\Z`): what
+    /// `reverse()` fills in and names in its errors.
+    pub(super) python: String,
 }
 
 /// `_route_to_regex(route, is_endpoint)`, reporting its errors in the order
@@ -86,6 +89,7 @@ pub(super) fn parse(
     at: &str,
 ) -> Result<ParsedRoute, RouteError> {
     let mut regex = String::from("^");
+    let mut python = String::from("^");
     let mut params: Vec<(String, Converter)> = Vec::new();
     let mut previous_end = 0;
     for caps in PARAMETER.captures_iter(route) {
@@ -115,12 +119,16 @@ pub(super) fn parse(
         regex.push('(');
         regex.push_str(converter.regex());
         regex.push(')');
+        python.push_str(&re_escape(&route[previous_end..whole.start()]));
+        python.push_str(&format!("(?P<{parameter}>{})", converter.regex()));
         previous_end = whole.end();
         params.push((parameter.to_owned(), converter));
     }
     regex.push_str(&regex::escape(&route[previous_end..]));
+    python.push_str(&re_escape(&route[previous_end..]));
     if is_endpoint {
         regex.push_str(r"\z");
+        python.push_str(r"\Z");
     }
 
     let mut seen = HashSet::new();
@@ -140,7 +148,11 @@ pub(super) fn parse(
             bracket,
         });
     }
-    Ok(ParsedRoute { regex, params })
+    Ok(ParsedRoute {
+        regex,
+        params,
+        python,
+    })
 }
 
 /// `_check_pattern_unmatched_angle_brackets`, reduced to its first warning:

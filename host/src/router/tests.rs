@@ -5,6 +5,7 @@ mod decode;
 mod errors;
 mod include;
 mod regex_routes;
+mod reverse;
 
 use super::*;
 
