@@ -27,6 +27,7 @@
 import { Response as WitResponse } from 'shallot:http/types@0.1.0';
 import { log as hostLog } from 'shallot:http/log@0.1.0';
 import { get as configGet, getAll as configGetAll } from 'shallot:http/config@0.1.0';
+import { reverse as hostReverse } from 'shallot:http/urls@0.1.0';
 
 /** An error with a WIT error-kind; raising one answers with its status. */
 export class ShallotError extends Error {
@@ -172,6 +173,23 @@ export const log = {
   warning: (m) => hostLog('warn', String(m)),
   error: (m) => hostLog('error', String(m)),
 };
+
+/** Django's NoReverseMatch: no route of that name fits the arguments. */
+export class NoReverseMatch extends Error {}
+
+/**
+ * Django's reverse() over the pipeline's URLconf:
+ * reverse('api:item-detail', { kwargs: { pk: 42 } }) is '/api/items/42/'.
+ */
+export function reverse(name, { args = [], kwargs = {} } = {}) {
+  const keywords = Object.entries(kwargs);
+  if (args.length && keywords.length) throw new TypeError("Don't mix *args and **kwargs in call to reverse()!");
+  try {
+    return hostReverse(name, args.map(String), keywords.map(([k, v]) => [k, String(v)]));
+  } catch (e) {
+    throw new NoReverseMatch(e && e.payload ? e.payload.message : String(e));
+  }
+}
 
 export const config = {
   get: (key, fallback = null) => configGet(key) ?? fallback,

@@ -152,9 +152,35 @@ pub mod config {
     }
 }
 
+/// Django's `reverse()` over the pipeline's URLconf.
+///
+/// ```ignore
+/// let url = shallot_guest::urls::reverse("api:item-detail", &[], &[("pk", "42")])?;
+/// assert_eq!(url, "/api/items/42/");
+/// ```
+pub mod urls {
+    use crate::__bindings::shallot::http::urls as host;
+
+    /// The path of the route `name` (namespaces joined by ':'), filled in
+    /// with `args` or `kwargs` (not both); Django's `NoReverseMatch` comes
+    /// back as an `internal` error with Django's message.
+    pub fn reverse(
+        name: &str,
+        args: &[&str],
+        kwargs: &[(&str, &str)],
+    ) -> Result<String, crate::Error> {
+        let args: Vec<String> = args.iter().map(|a| (*a).to_owned()).collect();
+        let kwargs: Vec<(String, String)> = kwargs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        host::reverse(name, &args, &kwargs)
+    }
+}
+
 #[doc(hidden)]
 pub mod __private {
-    pub use crate::__bindings::shallot::http::{config, log, types};
+    pub use crate::__bindings::shallot::http::{config, log, types, urls};
     pub use wit_bindgen;
 
     /// Where the macros find the WIT package.

@@ -39,7 +39,7 @@ mod generated_view {
 /// The middleware hooks' export bindings, one module per hook interface.
 pub(crate) use generated::exports::shallot::http as middleware_exports;
 /// The host interfaces, one module each.
-pub(crate) use generated::shallot::http::{config, key_value, log, outbound_http, types};
+pub(crate) use generated::shallot::http::{config, key_value, log, outbound_http, types, urls};
 /// The view's export bindings.
 pub(crate) use generated_view::exports::shallot::http as view_exports;
 

@@ -1,5 +1,5 @@
 //! Linking: which host interfaces a component's imports are satisfied
-//! with. Every component gets `types`, `log`, `config` and WASI (with only
+//! with. Every component gets `types`, `log`, `config`, `urls` and WASI (with only
 //! what its grants allow); a capability that needs a grant is linked only
 //! into the linker of components granted it. One linker per set of grants,
 //! built on first use and shared.
@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex};
 use wasmtime::Engine;
 use wasmtime::component::Linker;
 
-use crate::capability::{Grant, config, kv, log, outbound, types};
+use crate::capability::{Grant, config, kv, log, outbound, types, urls};
 use crate::config::Grants;
 use crate::state::RequestState;
 
@@ -79,6 +79,7 @@ fn build(engine: &Engine, grants: GrantSet) -> wasmtime::Result<Linker<RequestSt
     types::add_to_linker(&mut linker, RequestState::types)?;
     log::add_to_linker(&mut linker, RequestState::log)?;
     config::add_to_linker(&mut linker, RequestState::config)?;
+    urls::add_to_linker(&mut linker, RequestState::urls)?;
     wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
     for (i, (_, link)) in GRANTED.iter().enumerate() {
         if grants.has(i) {

@@ -7,7 +7,7 @@ use std::net::SocketAddr;
 
 use bytes::Bytes;
 
-use crate::capability::{Services, kv, outbound};
+use crate::capability::{Services, kv, outbound, urls};
 use crate::component::{MiddlewareComponent, ViewComponent};
 use crate::config::Config;
 use crate::cycle::{Chain, Invocation};
@@ -146,6 +146,7 @@ fn services(config: &Config) -> Result<Services, LoadError> {
     Ok(Services {
         kv,
         outbound: outbound::configure(),
+        router: urls::configure(&config.router),
     })
 }
 

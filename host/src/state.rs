@@ -13,6 +13,7 @@ use crate::capability::log::{LogBudget, LogView};
 use crate::capability::outbound::OutboundView;
 use crate::capability::stdio::LogPipe;
 use crate::capability::types::TypesView;
+use crate::capability::urls::UrlsView;
 use crate::context::ComponentContext;
 use crate::limits::Meter;
 
@@ -88,6 +89,10 @@ impl RequestState {
 
     pub(crate) fn config(&mut self) -> ConfigView<'_> {
         ConfigView(&self.current.config)
+    }
+
+    pub(crate) fn urls(&mut self) -> UrlsView<'_> {
+        UrlsView(&self.current.services.router)
     }
 
     pub(crate) fn kv(&mut self) -> KvView<'_> {

@@ -213,6 +213,7 @@ fn bindings(exports: &str) -> proc_macro2::TokenStream {
             with: {
                 "shallot:http/types@0.1.0": ::shallot_guest::__private::types,
                 "shallot:http/log@0.1.0": ::shallot_guest::__private::log,
+                "shallot:http/urls@0.1.0": ::shallot_guest::__private::urls,
                 "shallot:http/config@0.1.0": ::shallot_guest::__private::config,
             },
         });

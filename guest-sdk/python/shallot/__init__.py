@@ -31,7 +31,7 @@ from ._http import (
     ShallotError,
     SuspiciousOperation,
 )
-from ._api import Middleware, config, log, view
+from ._api import Middleware, NoReverseMatch, config, log, reverse, view
 from .utils import patch_vary_headers
 
 __all__ = [
@@ -41,11 +41,13 @@ __all__ = [
     "HttpResponse",
     "JsonResponse",
     "Middleware",
+    "NoReverseMatch",
     "PermissionDenied",
     "ShallotError",
     "SuspiciousOperation",
     "config",
     "log",
     "patch_vary_headers",
+    "reverse",
     "view",
 ]

@@ -1,7 +1,9 @@
 """The middleware base class, the view decorator, logging and config."""
 
+from componentize_py_types import Err
 from wit_world.imports import config as _config
 from wit_world.imports import log as _log
+from wit_world.imports import urls as _urls
 
 
 class Middleware:
@@ -69,6 +71,24 @@ class _Config:
 
     def all(self):
         return dict(_config.get_all())
+
+
+class NoReverseMatch(Exception):
+    """Django's ``NoReverseMatch``: no route of that name fits the arguments.
+    Uncaught in a view, it is a 500, as in Django."""
+
+
+def reverse(viewname, args=None, kwargs=None):
+    """Django's ``reverse()`` over the pipeline's URLconf:
+    ``reverse("api:item-detail", kwargs={"pk": 42})`` is ``"/api/items/42/"``."""
+    if args and kwargs:
+        raise ValueError("Don't mix *args and **kwargs in call to reverse()!")
+    positional = [str(a) for a in args or ()]
+    keywords = [(k, str(v)) for k, v in (kwargs or {}).items()]
+    try:
+        return _urls.reverse(viewname, positional, keywords)
+    except Err as e:
+        raise NoReverseMatch(e.value.message) from None
 
 
 log = _Log()

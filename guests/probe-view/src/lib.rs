@@ -1,9 +1,12 @@
 //! A view for the conformance and router tests. It logs `call handle`, then
 //! follows its `action` config: `ok` (default) answers 200 with what the
-//! resolver matched, `respond:NNN`, `fail:KIND:MESSAGE`, `trap`, or
-//! `sleep:MS` (answers 200 "slept" after MS milliseconds).
+//! resolver matched, `respond:NNN`, `fail:KIND:MESSAGE`, `trap`,
+//! `sleep:MS` (answers 200 "slept" after MS milliseconds), or `reverse`
+//! (answers the path `reverse()` gives for the query `name=N&arg=A&k=v...`:
+//! `arg` values are positional, other keys keyword arguments; a
+//! `NoReverseMatch` is raised, so the client gets 500 as in Django).
 
-use shallot_guest::{Error, ErrorKind, Request, Response, ViewInfo, config, log, view};
+use shallot_guest::{Error, ErrorKind, Request, Response, ViewInfo, config, log, urls, view};
 
 #[view]
 fn handle(req: &Request, view: ViewInfo) -> Result<Response, Error> {
@@ -20,6 +23,26 @@ fn handle(req: &Request, view: ViewInfo) -> Result<Response, Error> {
             Err(Error::new(kind, message.unwrap_or("")))
         }
         (Some("trap"), None, None) => panic!("probe view told to trap"),
+        (Some("reverse"), None, None) => {
+            let query = req.query();
+            let pairs: Vec<(&str, &str)> = query
+                .split('&')
+                .filter_map(|pair| pair.split_once('='))
+                .collect();
+            let name = pairs.iter().find(|(k, _)| *k == "name").map_or("", |p| p.1);
+            let args: Vec<&str> = pairs
+                .iter()
+                .filter(|(k, _)| *k == "arg")
+                .map(|p| p.1)
+                .collect();
+            let kwargs: Vec<(&str, &str)> = pairs
+                .iter()
+                .filter(|(k, _)| *k != "name" && *k != "arg")
+                .copied()
+                .collect();
+            let url = urls::reverse(name, &args, &kwargs)?;
+            Ok(Response::text(200, &url))
+        }
         (Some("sleep"), Some(ms), None) => {
             std::thread::sleep(std::time::Duration::from_millis(
                 ms.parse().expect("sleep:MS"),

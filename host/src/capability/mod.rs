@@ -3,7 +3,7 @@
 //! Each capability is one module holding all of its phases, by convention:
 //!
 //! - **grant**: `GRANT`, the config field that enables it (none for the
-//!   ones every component gets: `types`, `log`, `config`, `stdio`);
+//!   ones every component gets: `types`, `log`, `config`, `urls`, `stdio`);
 //! - **configure**: `configure(...)`, once per pipeline, opens what all
 //!   components share (the key-value database, the outbound client) into
 //!   [`Services`];
@@ -29,6 +29,7 @@ pub(crate) mod testkit;
 #[cfg(test)]
 mod tests;
 pub(crate) mod types;
+pub(crate) mod urls;
 
 use std::path::PathBuf;
 
@@ -67,4 +68,6 @@ pub(crate) struct Services {
     /// Opened only when some component is granted a store.
     pub(crate) kv: Option<kv::KvDatabase>,
     pub(crate) outbound: outbound::OutboundClient,
+    /// The route table, for `reverse()`.
+    pub(crate) router: crate::router::Router,
 }

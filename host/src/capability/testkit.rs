@@ -17,7 +17,9 @@ use super::config::ConfigView;
 use super::kv::{KvDatabase, KvQuota, KvView};
 use super::outbound::{AllowedHosts, OutboundClient, OutboundView};
 use super::types::TypesView;
+use super::urls::UrlsView;
 use crate::limits::{Limits, Meter};
+use crate::router::Router;
 
 /// One component's host-side state, without a store.
 pub(crate) struct Kit {
@@ -29,6 +31,7 @@ pub(crate) struct Kit {
     pub(crate) kv: Option<KvDatabase>,
     pub(crate) allowed: AllowedHosts,
     pub(crate) outbound: OutboundClient,
+    pub(crate) router: Router,
 }
 
 impl Kit {
@@ -48,6 +51,7 @@ impl Kit {
             kv: None,
             allowed: AllowedHosts::default(),
             outbound: OutboundClient::new(),
+            router: Router::new(Vec::new()).expect("an empty table compiles"),
         }
     }
 
@@ -71,6 +75,12 @@ impl Kit {
             .iter()
             .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
             .collect();
+        self
+    }
+
+    /// The pipeline's route table.
+    pub(crate) fn with_routes(mut self, router: Router) -> Self {
+        self.router = router;
         self
     }
 
@@ -98,6 +108,10 @@ impl Kit {
             stores: &self.stores,
             db: self.kv.as_ref(),
         }
+    }
+
+    pub(crate) fn urls(&mut self) -> UrlsView<'_> {
+        UrlsView(&self.router)
     }
 
     pub(crate) fn outbound(&mut self) -> OutboundView<'_> {

@@ -165,3 +165,33 @@ async fn an_outbound_request_off_the_list_is_denied_before_connecting() {
         "outbound request to http://example.com:80 denied: it is not in allowed_outbound_hosts"
     );
 }
+
+#[test]
+fn reverse_is_djangos_over_the_pipelines_routes() {
+    use crate::bindings::urls::Host as _;
+    use crate::router::{Pattern, RouteDef, Router, Target};
+    let routes = vec![RouteDef {
+        pattern: Pattern::Path("items/<int:pk>/".into()),
+        name: Some("item".into()),
+        target: Target::View("v".into()),
+    }];
+    let mut kit = Kit::new().with_routes(Router::new(routes).unwrap());
+    let url = kit
+        .urls()
+        .reverse("item".into(), vec!["7".into()], Vec::new())
+        .unwrap()
+        .unwrap();
+    assert_eq!(url, "/items/7/");
+    let err = kit
+        .urls()
+        .reverse("item".into(), Vec::new(), vec![("pk".into(), "x".into())])
+        .unwrap()
+        .unwrap_err();
+    assert_eq!(err.kind, ErrorKind::Internal);
+    assert!(
+        err.message
+            .starts_with("Reverse for 'item' with keyword arguments"),
+        "{}",
+        err.message
+    );
+}

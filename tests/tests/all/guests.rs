@@ -224,6 +224,48 @@ async fn check_items(guest: &str) {
 }
 
 #[tokio::test]
+async fn py_links() {
+    check_links("py-links").await;
+}
+
+#[tokio::test]
+async fn js_links() {
+    check_links("js-links").await;
+}
+
+/// `reverse()` from a Python or JavaScript view, over a table with a
+/// namespace: the path, or a 500 for `NoReverseMatch`.
+async fn check_links(guest: &str) {
+    let toml = format!(
+        "[views.x]\ncomponent = \"{{{guest}}}\"\n\
+         [[routes]]\npath = \"links/\"\nview = \"x\"\n\
+         [[routes]]\npath = \"items/<int:item_id>/\"\nview = \"x\"\nname = \"item\"\n\
+         [[routes]]\npath = \"api/\"\nnamespace = \"api\"\n\
+         [[routes.include]]\npath = \"users/<slug:user>/\"\nview = \"x\"\nname = \"user\"\n"
+    );
+    let p = pipeline(&toml).await;
+    let out = run(&p, get("/links/?name=item&item_id=42")).await;
+    assert_eq!(
+        (out.response.status().as_u16(), out.body()),
+        (200, "/items/42/")
+    );
+    let out = run(&p, get("/links/?name=api:user&user=ann")).await;
+    assert_eq!(
+        (out.response.status().as_u16(), out.body()),
+        (200, "/api/users/ann/")
+    );
+    let out = run(&p, get("/links/?name=item&item_id=x")).await;
+    assert_eq!(out.response.status(), 500, "{:#?}", out.log);
+    assert!(
+        out.log
+            .iter()
+            .any(|l| l.contains("Reverse for 'item' with keyword arguments")),
+        "{:#?}",
+        out.log
+    );
+}
+
+#[tokio::test]
 async fn boom() {
     let out = view_only("boom", "boom", "/boom").await;
     assert_eq!(out.response.status(), 500);

@@ -96,3 +96,36 @@ async fn named_regex_groups_are_kwargs() {
         "{b}"
     );
 }
+
+/// The routes above, plus a route to a view that reverses what its query
+/// names (`shallot:http/urls`).
+async fn reversed(query: &str) -> (u16, String) {
+    let toml = format!(
+        "{ROUTES}\n[views.rev]\ncomponent = \"{{probe-view}}\"\nconfig = {{ action = \"reverse\" }}\n\
+         [[routes]]\npath = \"reverse/\"\nview = \"rev\"\n"
+    );
+    let out = run(&pipeline(&toml).await, get(&format!("/reverse/?{query}"))).await;
+    (out.response.status().as_u16(), out.body().to_owned())
+}
+
+#[tokio::test]
+async fn a_view_reverses_the_pipelines_routes() {
+    assert_eq!(
+        reversed("name=item&item_id=42").await,
+        (200, "/items/42/".to_owned())
+    );
+    assert_eq!(
+        reversed("name=archive&arg=2026&arg=12").await,
+        (200, "/archive/2026/12/".to_owned())
+    );
+    assert_eq!(
+        reversed("name=api:file&id=12345678-1234-5678-1234-567812345678&rest=a/b.txt").await,
+        (
+            200,
+            "/api/users/12345678-1234-5678-1234-567812345678/files/a/b.txt".to_owned()
+        )
+    );
+    // Django: NoReverseMatch escapes the view, so the client gets a 500.
+    assert_eq!(reversed("name=item&item_id=x").await.0, 500);
+    assert_eq!(reversed("name=nope").await.0, 500);
+}

@@ -1,0 +1,45 @@
+//! `shallot:http/urls`: Django's `reverse()` over the pipeline's route
+//! table. Every component gets it: reading the URLconf grants nothing.
+
+use wasmtime::component::{HasData, Linker};
+
+use crate::bindings::types::{Error, ErrorKind};
+use crate::bindings::urls::{self, Host};
+use crate::router::Router;
+
+/// Configure phase, once per pipeline: the route table every component
+/// reverses against (a cheap clone: the router is shared).
+pub(crate) fn configure(router: &Router) -> Router {
+    router.clone()
+}
+
+/// What `reverse` reaches: the pipeline's router, nothing else.
+pub(crate) struct UrlsView<'a>(pub(crate) &'a Router);
+
+struct Urls;
+
+impl HasData for Urls {
+    type Data<'a> = UrlsView<'a>;
+}
+
+/// Links `shallot:http/urls`.
+pub(crate) fn add_to_linker<T: Send + 'static>(
+    linker: &mut Linker<T>,
+    view: fn(&mut T) -> UrlsView<'_>,
+) -> wasmtime::Result<()> {
+    urls::add_to_linker::<T, Urls>(linker, view)
+}
+
+impl Host for UrlsView<'_> {
+    fn reverse(
+        &mut self,
+        name: String,
+        args: Vec<String>,
+        kwargs: Vec<(String, String)>,
+    ) -> wasmtime::Result<Result<String, Error>> {
+        Ok(self.0.reverse(&name, &args, &kwargs).map_err(|e| Error {
+            kind: ErrorKind::Internal,
+            message: e.to_string(),
+        }))
+    }
+}
