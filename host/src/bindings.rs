@@ -19,7 +19,7 @@ mod generated {
         with: {
             "shallot:http/types.request": crate::resources::RequestResource,
             "shallot:http/types.response": crate::resources::ResponseResource,
-            "shallot:http/key-value.store": crate::capability::kv::store::KvStoreHandle,
+            "shallot:http/key-value.store": crate::resources::KvStoreHandle,
         },
     });
 }

@@ -5,8 +5,10 @@
 //! the bottom is the only list of them; load-time detection
 //! ([`HookIndices::find`]), the hook table of `shallot check`, the
 //! per-instance export cache ([`Exports`]) and the labels in logs and
-//! errors all derive from it. Adding a hook is one entry there plus its
-//! step in `cycle.rs`.
+//! errors all derive from it. Adding a hook is its WIT interface (which
+//! `bindings` picks up), one entry in the table, and its step in
+//! `cycle.rs`; `direction` describes that step (and is tested against
+//! Django's order) but does not drive it.
 
 use std::fmt;
 
@@ -249,10 +251,8 @@ const fn of_role<const N: usize>(role: Role) -> [Hook; N] {
 }
 
 const fn same_role(a: Role, b: Role) -> bool {
-    matches!(
-        (a, b),
-        (Role::Middleware, Role::Middleware) | (Role::View, Role::View)
-    )
+    // `==` is not const for enums; their discriminants are.
+    a as u8 == b as u8
 }
 
 /// `Ok(None)` when the component does not export the hook's interface at

@@ -1,7 +1,8 @@
-//! The `request` and `response` resources as the host holds them. Guests
-//! only ever get handles to these (see `capability::types` for what a
-//! handle lets them do), so they live in the store's `ResourceTable` and are
-//! never copied whole across the boundary.
+//! The resources as the host holds them: the request, responses and open
+//! key-value stores. Guests only ever get handles to these (see
+//! `capability::types` and `capability::kv` for what a handle lets them
+//! do), so they live in the store's `ResourceTable` and are never copied
+//! whole across the boundary.
 
 use bytes::Bytes;
 use http::header::{HeaderMap, HeaderValue};
@@ -53,4 +54,12 @@ impl ResponseResource {
         resp.body = body;
         resp
     }
+}
+
+/// An open key-value store, as a guest holds it (`key-value.store`): only
+/// its name; what it may do is checked against the grant on every call.
+#[derive(Debug)]
+#[expect(unreachable_pub, reason = "bindgen!'s `with:` re-exports it")]
+pub struct KvStoreHandle {
+    pub(crate) name: String,
 }

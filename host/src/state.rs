@@ -92,7 +92,10 @@ impl RequestState {
     }
 
     pub(crate) fn urls(&mut self) -> UrlsView<'_> {
-        UrlsView(&self.current.services.router)
+        UrlsView {
+            router: &self.current.services.router,
+            meter: &mut self.meter,
+        }
     }
 
     pub(crate) fn kv(&mut self) -> KvView<'_> {

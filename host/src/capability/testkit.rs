@@ -111,7 +111,10 @@ impl Kit {
     }
 
     pub(crate) fn urls(&mut self) -> UrlsView<'_> {
-        UrlsView(&self.router)
+        UrlsView {
+            router: &self.router,
+            meter: &mut self.meter,
+        }
     }
 
     pub(crate) fn outbound(&mut self) -> OutboundView<'_> {

@@ -5,6 +5,7 @@ use wasmtime::component::{HasData, Linker};
 
 use crate::bindings::types::{Error, ErrorKind};
 use crate::bindings::urls::{self, Host};
+use crate::limits::Meter;
 use crate::router::Router;
 
 /// Configure phase, once per pipeline: the route table every component
@@ -13,8 +14,13 @@ pub(crate) fn configure(router: &Router) -> Router {
     router.clone()
 }
 
-/// What `reverse` reaches: the pipeline's router, nothing else.
-pub(crate) struct UrlsView<'a>(pub(crate) &'a Router);
+/// What `reverse` reaches: the pipeline's router, and the store's meter
+/// (the arguments are copied, matched and encoded: host work the guest
+/// pays for, like any copy).
+pub(crate) struct UrlsView<'a> {
+    pub(crate) router: &'a Router,
+    pub(crate) meter: &'a mut Meter,
+}
 
 struct Urls;
 
@@ -37,7 +43,16 @@ impl Host for UrlsView<'_> {
         args: Vec<String>,
         kwargs: Vec<(String, String)>,
     ) -> wasmtime::Result<Result<String, Error>> {
-        Ok(self.0.reverse(&name, &args, &kwargs).map_err(|e| Error {
+        let given = name.len()
+            + args.iter().map(String::len).sum::<usize>()
+            + kwargs.iter().map(|(k, v)| k.len() + v.len()).sum::<usize>();
+        self.meter.charge_copy(given)?;
+        let reversed = self.router.reverse(&name, &args, &kwargs);
+        let out = reversed
+            .as_ref()
+            .map_or_else(|e| e.to_string().len(), String::len);
+        self.meter.charge_copy(out)?;
+        Ok(reversed.map_err(|e| Error {
             kind: ErrorKind::Internal,
             message: e.to_string(),
         }))

@@ -19,9 +19,9 @@ pub(crate) const TICK: Duration = Duration::from_millis(2);
 /// host call takes, it costs the guest at most one tick, so a guest looping
 /// on a call that copies a 24 MiB body ran for seconds under a 100 ms
 /// budget. Host functions therefore charge what they do: bytes copied in or
-/// out of the guest (bodies, header lists, key-value keys and values) at a
-/// fixed rate ([`COPY_RATE`]), so the charge does not depend on how busy
-/// the machine is; time is never charged, since a host call's time is
+/// out of the guest (bodies, header lists, key-value keys and values,
+/// `reverse()` arguments and results) at a fixed rate ([`COPY_RATE`]), so
+/// the charge does not depend on how busy the machine is; time is never charged, since a host call's time is
 /// mostly waiting (a lock, fsync) that load stretches.
 #[derive(Debug)]
 pub(crate) struct CpuClock {

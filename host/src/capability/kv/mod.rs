@@ -13,7 +13,7 @@
 //! The caps are `[key_value] max_value_kib` and `store_quota_mib`; a write
 //! that would pass one is a `quota-exceeded` error for the guest.
 
-pub(crate) mod store;
+mod store;
 
 use std::path::Path;
 use std::time::Duration;
@@ -25,9 +25,10 @@ use super::error::{HostError, HostResult, trappable};
 use crate::bindings::key_value::{self, Host, HostStore};
 use crate::bindings::types::{Error, ErrorKind};
 use crate::limits::Meter;
+use crate::resources::KvStoreHandle;
 
 pub use store::KvQuota;
-pub(crate) use store::{KvDatabase, KvError, KvStoreHandle};
+pub(crate) use store::{KvDatabase, KvError};
 
 /// The grant that links this interface: `key_value_stores = [...]`.
 pub(crate) const GRANT: Grant = Grant {
@@ -164,6 +165,7 @@ impl HostStore for KvView<'_> {
         value: Vec<u8>,
         ttl_ms: Option<u64>,
     ) -> wasmtime::Result<Result<(), Error>> {
+        self.meter.charge_copy(key.len() + value.len())?;
         trappable(
             self.run(&store, move |db, name| {
                 db.set(name, &key, &value, ttl(ttl_ms))
@@ -177,6 +179,7 @@ impl HostStore for KvView<'_> {
         store: Resource<KvStoreHandle>,
         key: String,
     ) -> wasmtime::Result<Result<bool, Error>> {
+        self.meter.charge_copy(key.len())?;
         trappable(
             self.run(&store, move |db, name| db.delete(name, &key))
                 .await,
@@ -190,6 +193,7 @@ impl HostStore for KvView<'_> {
         delta: i64,
         ttl_ms: Option<u64>,
     ) -> wasmtime::Result<Result<i64, Error>> {
+        self.meter.charge_copy(key.len())?;
         trappable(
             self.run(&store, move |db, name| {
                 db.increment(name, &key, delta, ttl(ttl_ms))
@@ -203,6 +207,7 @@ impl HostStore for KvView<'_> {
         store: Resource<KvStoreHandle>,
         key: String,
     ) -> wasmtime::Result<Result<Option<u64>, Error>> {
+        self.meter.charge_copy(key.len())?;
         trappable(
             self.run(&store, move |db, name| {
                 let left = db.ttl(name, &key)?;
