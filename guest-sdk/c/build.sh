@@ -22,7 +22,7 @@ tool="$root/target/guest-tools/c/release/shallot-c"
 cargo build -q --release -p shallot-c --manifest-path "$root/Cargo.toml" --target-dir "$root/target/guest-tools/c"
 
 hooks=()
-for hook in process_request process_view process_exception process_response; do
+for hook in process_request process_view process_exception process_template_response process_response; do
   grep -q "exports_shallot_http_${hook}_${hook}\s*(" "$app" && hooks+=("${hook//_/-}")
 done
 grep -q "exports_shallot_http_view_handle\s*(" "$app" && hooks+=(view)

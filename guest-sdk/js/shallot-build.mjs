@@ -4,11 +4,11 @@
 // Run with: node guest-sdk/js/shallot-build.mjs app.js -o app.wasm
 //
 // app.js default-exports a class with any of processRequest, processView,
-// processException, processResponse (a middleware exporting exactly those
-// hooks) or a function (a view, called as view(request, args, kwargs)). The
-// module is evaluated at build time (componentize-js snapshots it), so the
-// middleware object is made once and every instance starts from it; see
-// shallot.js. The app's `import ... from "shallot"` resolves to this
+// processException, processTemplateResponse, processResponse (a middleware
+// exporting exactly those hooks) or a function (a view, called as
+// view(request, args, kwargs)). The module is evaluated at build time
+// (componentize-js snapshots it), so the middleware object is made once and
+// every instance starts from it; see shallot.js. The app's `import ... from "shallot"` resolves to this
 // folder's shallot.js. The build runs componentize-js (pinned in
 // package.json; scripts/guest-toolchains.sh installs it).
 
@@ -18,7 +18,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
-const HOOKS = ['processRequest', 'processView', 'processException', 'processResponse'];
+const HOOKS = ['processRequest', 'processView', 'processException', 'processTemplateResponse', 'processResponse'];
 const PACKAGE = 'shallot:http';
 const VERSION = '0.1.0';
 

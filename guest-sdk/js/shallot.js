@@ -2,7 +2,8 @@
 //
 // A middleware is the default-exported class of its file, with any of the
 // hooks processRequest(request), processView(request, viewFunc, viewArgs,
-// viewKwargs), processException(request, exception) and
+// viewKwargs), processException(request, exception),
+// processTemplateResponse(request, response) and
 // processResponse(request, response); only those it defines are exported.
 // A view is a default-exported function (request, args, kwargs): args is an
 // array of the URL's unnamed groups, kwargs an object of its named ones;
@@ -120,10 +121,12 @@ export class HttpResponse {
     this.content = content;
   }
   static wrap(handle) {
-    const resp = Object.create(HttpResponse.prototype);
+    const resp = Object.create(this.prototype);
     resp.handle = handle;
     return resp;
   }
+  // Hands what is kept on this side to the host when user code returns it.
+  flush() {}
   get statusCode() { return this.handle.status(); }
   set statusCode(status) { hostCall(() => this.handle.setStatus(status)); }
   get content() { return this.handle.body(); }
@@ -144,6 +147,86 @@ export class JsonResponse extends HttpResponse {
   constructor(data, { status = 200, ...rest } = {}) {
     super(pyJson(data), { status, contentType: 'application/json', ...rest });
   }
+}
+
+/**
+ * Django's TemplateResponse: the host renders it after every
+ * processTemplateResponse has run, with the first of `template` (a name or
+ * an array of names) that exists and `context` (a plain object of JSON
+ * values), plus the globals request, url, static, csrf_token, csrf_input.
+ * Until then templateName and contextData may be changed; contextData is
+ * an object, changed in place, sent back to the host when the hook or
+ * view returns. templateName reads as a string when there is one
+ * candidate, else as an array. Setting content renders it by hand: it is
+ * then a plain response.
+ */
+export class TemplateResponse extends HttpResponse {
+  constructor(template, context = {}, options = {}) {
+    super('', options);
+    this.contextCache = context ?? {};
+    const names = templateNames(template);
+    const json = contextJson(this.contextCache);
+    hostCall(() => this.handle.setTemplate(names, json));
+  }
+  get isRendered() { return this.handle.templateNames().length === 0; }
+  get templateName() {
+    const names = this.handle.templateNames();
+    return names.length === 1 ? names[0] : names;
+  }
+  set templateName(template) {
+    // setTemplate replaces both, so the current context goes along.
+    const names = templateNames(template);
+    const json = contextJson(this.contextData);
+    hostCall(() => this.handle.setTemplate(names, json));
+  }
+  get contextData() {
+    // Read from the host once; wrapped responses start without it.
+    if (this.contextCache === undefined) {
+      const text = this.handle.context();
+      this.contextCache = text === undefined ? {} : JSON.parse(text);
+    }
+    return this.contextCache;
+  }
+  set contextData(context) {
+    contextJson(context); // refuse it now rather than when the hook returns
+    this.contextCache = context;
+  }
+  flush() {
+    // A response rendered by hand (content set) has no context left.
+    if (this.contextCache !== undefined && !this.isRendered) {
+      const json = contextJson(this.contextCache);
+      hostCall(() => this.handle.setContext(json));
+    }
+  }
+}
+
+function templateNames(template) {
+  const names = typeof template === 'string' ? [template] : Array.from(template ?? []);
+  if (!names.every((n) => typeof n === 'string')) throw new TypeError('a template name must be a string or an array of strings');
+  return names;
+}
+
+/** JSON.stringify, but a value it would drop or change (undefined, a Map,
+ * NaN, a Date...) is a TypeError, as Python's json.dumps refuses a set. */
+function contextJson(context) {
+  const check = (value, path) => {
+    if (value === null || typeof value === 'string' || typeof value === 'boolean') return;
+    if (typeof value === 'number' && Number.isFinite(value)) return;
+    if (Array.isArray(value)) return value.forEach((v, i) => check(v, `${path}[${i}]`));
+    const proto = typeof value === 'object' ? Object.getPrototypeOf(value) : undefined;
+    if (proto === Object.prototype || proto === null) {
+      return Object.entries(value).forEach(([k, v]) => check(v, `${path}.${k}`));
+    }
+    const what = typeof value === 'object' ? `a ${value.constructor?.name ?? 'object'}`
+      : typeof value === 'number' || value === undefined ? String(value) : `a ${typeof value}`;
+    throw new TypeError(`the template context is not JSON-serializable: ${path} is ${what}`);
+  };
+  const proto = context !== null && typeof context === 'object' ? Object.getPrototypeOf(context) : undefined;
+  if (Array.isArray(context) || (proto !== Object.prototype && proto !== null)) {
+    throw new TypeError('a template context must be a plain object');
+  }
+  check(context, 'context');
+  return JSON.stringify(context);
 }
 
 function pyJson(value) {
@@ -225,7 +308,13 @@ function guarded(fn) {
   if (out !== undefined && out !== null && !(out instanceof HttpResponse)) {
     throw { payload: witError(new TypeError('a hook must return an HttpResponse or nothing')) };
   }
-  return out ? out.handle : undefined;
+  if (!out) return undefined;
+  try {
+    out.flush(); // e.g. contextData changed in place
+  } catch (e) {
+    throw { payload: witError(e) };
+  }
+  return out.handle;
 }
 
 function viewFunc(info) {
@@ -241,6 +330,13 @@ export function exportsFor(target) {
     },
     processException: {
       processException: (req, err) => guarded(() => target.processException(new HttpRequest(req), exceptionOf(err))),
+    },
+    processTemplateResponse: {
+      processTemplateResponse: (req, resp) => {
+        const out = guarded(() => target.processTemplateResponse(new HttpRequest(req), TemplateResponse.wrap(resp)));
+        if (out === undefined) throw { payload: witError(new TypeError('processTemplateResponse returned nothing')) };
+        return out;
+      },
     },
     processResponse: {
       processResponse: (req, resp) => {

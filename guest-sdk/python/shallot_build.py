@@ -6,8 +6,8 @@ Run with: python3 guest-sdk/python/shallot_build.py app.py -o app.wasm
 It reads ``app.py`` (without running it) to find what it defines:
 
 - a class with any of ``process_request``, ``process_view``,
-  ``process_exception``, ``process_response``: a middleware exporting
-  exactly those hooks;
+  ``process_exception``, ``process_template_response``,
+  ``process_response``: a middleware exporting exactly those hooks;
 - a function decorated with ``@view``: a view.
 
 Then it writes a WIT world with those exports and a small glue module, and
@@ -23,7 +23,13 @@ import sys
 import tempfile
 from pathlib import Path
 
-HOOKS = ["process_request", "process_view", "process_exception", "process_response"]
+HOOKS = [
+    "process_request",
+    "process_view",
+    "process_exception",
+    "process_template_response",
+    "process_response",
+]
 HERE = Path(__file__).resolve().parent
 DEFAULT_WIT = HERE.parent.parent / "wit"
 PACKAGE = "shallot:http@0.1.0"
@@ -97,6 +103,7 @@ def glue(module, kind, name, hooks):
             "process_request": "req",
             "process_view": "req, info",
             "process_exception": "req, err",
+            "process_template_response": "req, resp",
             "process_response": "req, resp",
         }
         for hook in hooks:

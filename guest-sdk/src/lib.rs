@@ -105,8 +105,10 @@ pub use shallot_guest_macro::{middleware, view};
 
 mod helpers;
 pub mod log;
+mod template;
 
 pub use helpers::{json_string, require_method};
+pub use template::{Map, TemplateResponse, Value, json};
 
 /// Django's middleware hooks. Implement the ones you need; mark the impl with
 /// [`#[middleware]`](middleware) so that only those are exported.
@@ -128,6 +130,20 @@ pub trait Middleware: Default + 'static {
     fn process_exception(&mut self, req: &Request, err: &Error) -> Result<Option<Response>, Error> {
         let _ = (req, err);
         Ok(None)
+    }
+
+    /// On a template response from `process_view`, the view or
+    /// `process_exception`, before it is rendered: every middleware's, bottom
+    /// to top. Change its context or template and return it; returning a
+    /// response that is not a template response fails the rendering (500),
+    /// as in Django.
+    fn process_template_response(
+        &mut self,
+        req: &Request,
+        resp: Response,
+    ) -> Result<Response, Error> {
+        let _ = req;
+        Ok(resp)
     }
 
     /// On every response passing this layer; return it or a replacement.

@@ -8,7 +8,7 @@
 //! Loading is two steps: serde reads the file's shape (`schema`), keeping
 //! where each value was written, then each section is checked in its own
 //! module (`server`, `limits`, `key_value`, `component` with its `grants` and
-//! `instance_policy`, `routes`) while that position is still at hand to
+//! `instance_policy`, `routes`, `templates`) while that position is still at hand to
 //! point at.
 
 use std::collections::BTreeMap;
@@ -30,6 +30,7 @@ mod numbers;
 mod routes;
 mod schema;
 mod server;
+mod templates;
 #[cfg(test)]
 mod tests;
 
@@ -37,6 +38,7 @@ pub use crate::capability::{Grants, KvQuota};
 pub use error::ConfigError;
 use locate::Source;
 use schema::RawConfig;
+pub use templates::TemplatesConfig;
 
 /// The validated contents of a `shallot.toml`.
 #[derive(Debug, Clone)]
@@ -60,6 +62,10 @@ pub struct Config {
     pub key_value_path: PathBuf,
     /// `[key_value]` size caps.
     pub key_value_quota: KvQuota,
+    /// `[templates]`: folders and rendering limits.
+    pub templates: TemplatesConfig,
+    /// `[static] url`: Django's `STATIC_URL`, for `static()` in templates.
+    pub static_url: String,
 }
 
 /// `[server]`: how the HTTP server listens and what it accepts.
@@ -189,6 +195,8 @@ impl Config {
         let middleware = component::middleware(&src, base, raw.middleware, &defaults)?;
         let views = component::views(&src, base, raw.views, &defaults)?;
         let (routes, router) = routes::compile(&src, &views, raw.routes)?;
+        let templates = templates::templates(&src, base, raw.templates)?;
+        let static_url = templates::static_url(&src, raw.static_files)?;
         Ok(Config {
             path: path.to_owned(),
             server,
@@ -199,6 +207,8 @@ impl Config {
             limits,
             key_value_path: key_value::path(base, &raw.key_value),
             key_value_quota,
+            templates,
+            static_url,
         })
     }
 

@@ -4,9 +4,14 @@
 //! ```text
 //!   request ──► M1.process_request ─► … ─► Mn.process_request ─► resolve URL
 //!                                                                   │
-//!   response ◄─ M1.process_response ◄─ … ◄─ Mn.process_response ◄─ process_view M1..Mn
+//!                                              process_view M1..Mn ◄┘
 //!                                                                   │
-//!                                               view ─► on failure: process_exception Mn..M1
+//!                     view ─► on failure: process_exception Mn..M1  │
+//!                                                                   │
+//!   a template response: process_template_response Mn..M1, render ◄┘
+//!                        (a render failure: process_exception Mn..M1)
+//!                                                                   │
+//!   response ◄─ M1.process_response ◄─ … ◄─ Mn.process_response ◄───┘
 //! ```
 //!
 //! Every layer is wrapped the way `convert_exception_to_response` wraps it:
@@ -26,6 +31,7 @@ use crate::hooks::Hook;
 use crate::instance::{InstancePool, Slot, classify, instantiate};
 use crate::resources::{RequestResource, ResponseResource};
 use crate::router::{ResolverMatch, Router};
+use crate::templates::Templates;
 
 type Resp = ResponseResource;
 
@@ -36,6 +42,7 @@ pub(crate) struct Chain<'p> {
     pub(crate) middleware: &'p [MiddlewareComponent],
     pub(crate) views: &'p HashMap<String, ViewComponent>,
     pub(crate) router: &'p Router,
+    pub(crate) templates: &'p Templates,
 }
 
 /// One request's run through the pipeline.
@@ -67,7 +74,19 @@ impl<'p> Invocation<'p> {
 
     /// Runs the whole cycle and returns the final response.
     pub(crate) async fn run(mut self) -> ResponseResource {
-        let resp = self.middleware_chain().await;
+        let mut resp = self.middleware_chain().await;
+        if resp.template.is_some() {
+            // Only a template response from process_view, the view or
+            // process_exception is rendered; Django serves any other
+            // (from process_request, or process_exception after a render
+            // failure) unrendered, and the server fails on it.
+            tracing::error!(
+                path = self.request.path,
+                "a template response reached the client unrendered: \
+                 The response content must be rendered before it can be iterated over."
+            );
+            resp = response_for_failure(ErrorKind::Internal);
+        }
         self.report_fuel();
         self.give_back();
         resp
@@ -146,9 +165,19 @@ impl<'p> Invocation<'p> {
     }
 
     /// Django's `_get_response`, wrapped like the innermost handler: URL
-    /// resolution, `process_view`, the view, `process_exception`. Any
-    /// failure here becomes a response before the first `process_response`.
+    /// resolution, `process_view`, the view, `process_exception`, then a
+    /// template response's hooks and rendering. Any failure here becomes a
+    /// response before the first `process_response`.
     async fn get_response(&mut self) -> Resp {
+        let resp = self.view_response().await;
+        if resp.template.is_none() {
+            return resp;
+        }
+        self.template_response(resp).await
+    }
+
+    /// Resolution, `process_view`, the view and `process_exception`.
+    async fn view_response(&mut self) -> Resp {
         let Some(matched) = self.pipeline.router.resolve(&self.request.raw_path) else {
             // Resolver404: no process_view, no process_exception.
             return response_for_failure(ErrorKind::NotFound);
@@ -171,16 +200,72 @@ impl<'p> Invocation<'p> {
         let view_label = format!("view `{}`", matched.view);
         failure.log(&view_label, Hook::View, &self.request.path);
         let error = failure.to_wit(&view_label, Hook::View);
+        self.exception_response(&error, failure.kind()).await
+    }
 
-        // Apply exception middleware, bottom to top; the first response wins.
+    /// `process_template_response` bottom to top, every one of them, then
+    /// the rendering. A failing template hook leaves `_get_response` (no
+    /// `process_exception`); a failing rendering is offered to
+    /// `process_exception`, whose response is returned as it is.
+    async fn template_response(&mut self, mut resp: Resp) -> Resp {
         for k in (0..self.pipeline.middleware.len()).rev() {
-            match self.process_exception(k, &error).await {
+            resp = match self.process_template_response(k, resp).await {
+                Ok(resp) => resp,
+                Err(failure) => {
+                    return self.failure_response(k, Hook::ProcessTemplateResponse, &failure);
+                }
+            };
+        }
+        let error = match self.render(&mut resp) {
+            Ok(()) => return resp,
+            Err(error) => error,
+        };
+        tracing::error!(
+            path = self.request.path,
+            "rendering failed: {}",
+            error.message
+        );
+        self.exception_response(&error, ErrorKind::Internal).await
+    }
+
+    /// `TemplateResponse.render()`: the body from the template, the
+    /// template forgotten. A response that stopped being a template
+    /// response has no `render` (Django: an `AttributeError`).
+    fn render(&self, resp: &mut Resp) -> Result<(), Error> {
+        let Some(template) = resp.template.take() else {
+            return Err(Error {
+                kind: ErrorKind::Internal,
+                message: "'HttpResponse' object has no attribute 'render': a \
+                          process-template-response returned a response without a template"
+                    .to_owned(),
+            });
+        };
+        match self.pipeline.templates.render(&template, &self.request) {
+            Ok(body) => {
+                resp.body = body.into();
+                Ok(())
+            }
+            Err(e) => {
+                resp.template = Some(template);
+                Err(Error {
+                    kind: ErrorKind::Internal,
+                    message: e.0,
+                })
+            }
+        }
+    }
+
+    /// `process_exception` bottom to top; the first response wins, and
+    /// without one the failure becomes the status response for `kind`.
+    async fn exception_response(&mut self, error: &Error, kind: ErrorKind) -> Resp {
+        for k in (0..self.pipeline.middleware.len()).rev() {
+            match self.process_exception(k, error).await {
                 Ok(None) => {}
                 Ok(Some(resp)) => return resp,
                 Err(failure) => return self.failure_response(k, Hook::ProcessException, &failure),
             }
         }
-        response_for_failure(failure.kind())
+        response_for_failure(kind)
     }
 
     // ===== the hooks =====
@@ -233,6 +318,22 @@ impl<'p> Invocation<'p> {
                 .call_process_exception(&mut g.store, req, error)
                 .await?;
             g.take_optional(returned)
+        })
+        .await
+    }
+
+    async fn process_template_response(&mut self, k: usize, resp: Resp) -> Result<Resp, Failure> {
+        let pipeline = self.pipeline;
+        let Some(hook) = &pipeline.middleware[k].hooks.process_template_response else {
+            return Ok(resp);
+        };
+        self.call(k, async |g, req| {
+            let resp = g.lend_response(resp)?;
+            let returned = g
+                .export(hook)?
+                .call_process_template_response(&mut g.store, req, resp)
+                .await?;
+            g.take_response(returned)
         })
         .await
     }

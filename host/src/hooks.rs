@@ -1,6 +1,6 @@
 //! Every hook of the cycle, described once.
 //!
-//! A hook is an export a component may implement: the four middleware
+//! A hook is an export a component may implement: the five middleware
 //! hooks of Django's `MiddlewareMixin` and a view's `handle`. The table at
 //! the bottom is the only list of them; load-time detection
 //! ([`HookIndices::find`]), the hook table of `shallot check`, the
@@ -185,6 +185,13 @@ hooks! {
         role: Middleware,
         direction: Outward,
     }
+    /// `process-template-response`
+    ProcessTemplateResponse: process_template_response = middleware_exports::process_template_response {
+        function: "process-template-response",
+        interface: "process-template-response",
+        role: Middleware,
+        direction: Outward,
+    }
     /// `process-response`
     ProcessResponse: process_response = middleware_exports::process_response {
         function: "process-response",
@@ -287,6 +294,9 @@ mod tests {
     fn hooks_run_in_djangos_directions() {
         use Direction::*;
         let directions: Vec<_> = Hook::ALL.iter().map(|h| h.direction()).collect();
-        assert_eq!(directions, [Inward, Inward, Outward, Outward, Centre]);
+        assert_eq!(
+            directions,
+            [Inward, Inward, Outward, Outward, Outward, Centre]
+        );
     }
 }

@@ -45,6 +45,7 @@ pub mod router;
 pub mod scaffold;
 pub mod server;
 mod state;
+mod templates;
 mod untrusted;
 pub mod watch;
 
@@ -54,3 +55,4 @@ pub use hooks::{Direction, Hook, Role};
 pub use load_error::{At, Cause, LoadError};
 pub use pipeline::{ClientAddr, Pipeline, Scheme};
 pub use reload::{LivePipeline, ReloadError, ReloadStatus};
+pub use templates::TemplateError;

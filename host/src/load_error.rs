@@ -112,6 +112,9 @@ pub enum LoadError {
         /// Why.
         source: Cause,
     },
+    /// A template folder cannot be read or a template does not compile.
+    #[error("cannot load templates: {0}")]
+    Templates(#[from] crate::templates::TemplateError),
     /// The engine could not be set up.
     #[error("cannot set up the Wasm engine: {source}")]
     Engine {

@@ -1,4 +1,4 @@
-//! A loaded pipeline: middleware in order, views, routes. Built once from a
+//! A loaded pipeline: middleware in order, views, routes, templates. Built once from a
 //! config, then shared by every request; `handle` runs one request through
 //! it without any socket (Django's test `Client`, tower's `oneshot`).
 
@@ -15,6 +15,7 @@ use crate::engine::{EngineOptions, Runtime};
 use crate::load_error::LoadError;
 use crate::resources::{RequestResource, ResponseResource};
 use crate::router::Router;
+use crate::templates::Templates;
 
 /// The peer of a request, as a request extension (like axum's `ConnectInfo`).
 /// Requests without it are treated as coming from 127.0.0.1.
@@ -48,6 +49,7 @@ pub struct Pipeline {
     pub(crate) middleware: Vec<MiddlewareComponent>,
     pub(crate) views: HashMap<String, ViewComponent>,
     pub(crate) router: Router,
+    pub(crate) templates: Templates,
     request_timeout: std::time::Duration,
 }
 
@@ -78,10 +80,12 @@ impl Pipeline {
                 });
             }
         }
+        let templates = Templates::load(&config.templates, &config.static_url, router.clone())?;
         Ok(Pipeline {
             middleware,
             views,
             router,
+            templates,
             request_timeout: config.limits.request_timeout,
         })
     }
@@ -106,6 +110,7 @@ impl Pipeline {
             middleware: &self.middleware,
             views: &self.views,
             router: &self.router,
+            templates: &self.templates,
         }
     }
 

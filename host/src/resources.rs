@@ -32,6 +32,17 @@ pub struct ResponseResource {
     pub(crate) status: u16,
     pub(crate) headers: HeaderMap,
     pub(crate) body: Bytes,
+    /// Set while this is a template response not rendered yet.
+    pub(crate) template: Option<Box<PendingTemplate>>,
+}
+
+/// What Django's `TemplateResponse` holds until it is rendered.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct PendingTemplate {
+    /// Candidate names, first found wins; never empty.
+    pub(crate) names: Vec<String>,
+    /// The view's context (`context_data`).
+    pub(crate) context: serde_json::Map<String, serde_json::Value>,
 }
 
 impl ResponseResource {
@@ -41,6 +52,7 @@ impl ResponseResource {
             status,
             headers: HeaderMap::new(),
             body: Bytes::new(),
+            template: None,
         }
     }
 

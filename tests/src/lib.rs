@@ -72,6 +72,24 @@ view = "ok"
     )
 }
 
+/// A fresh folder holding `files` as (relative path, text): templates for
+/// a `[templates] dirs` entry. Its path has no characters TOML would need
+/// escaped.
+pub fn template_dir(files: &[(&str, &str)]) -> std::path::PathBuf {
+    static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let dir =
+        std::env::temp_dir().join(format!("shallot-test-templates-{}-{n}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    for (name, text) in files {
+        let path = dir.join(name);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    }
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
 /// `examples/NAME/shallot.toml` (its path and text) with the component
 /// paths pointed at this build's guests, which differ from the file's
 /// `../../target/guests/...` only when CARGO_TARGET_DIR is set.

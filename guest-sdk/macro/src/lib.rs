@@ -9,11 +9,12 @@ use proc_macro2::Span;
 use quote::{format_ident, quote};
 use syn::{ImplItem, ItemFn, ItemImpl, parse_macro_input};
 
-/// The four hooks, as (Rust method, WIT interface) pairs.
-const HOOKS: [(&str, &str); 4] = [
+/// The five hooks, as (Rust method, WIT interface) pairs.
+const HOOKS: [(&str, &str); 5] = [
     ("process_request", "process-request"),
     ("process_view", "process-view"),
     ("process_exception", "process-exception"),
+    ("process_template_response", "process-template-response"),
     ("process_response", "process-response"),
 ];
 
@@ -54,7 +55,8 @@ fn expand_middleware(imp: &ItemImpl) -> syn::Result<proc_macro2::TokenStream> {
                     &f.sig.ident,
                     format!(
                         "`{name}` is not a middleware hook; expected one of \
-                         process_request, process_view, process_exception, process_response"
+                         process_request, process_view, process_exception, \
+                         process_template_response, process_response"
                     ),
                 ));
             }
@@ -106,6 +108,7 @@ fn expand_middleware(imp: &ItemImpl) -> syn::Result<proc_macro2::TokenStream> {
                     >
                 ),
             ),
+            // process_template_response and process_response
             _ => (
                 quote!(req: &::shallot_guest::Request, resp: ::shallot_guest::Response),
                 quote!(req, resp),

@@ -18,6 +18,15 @@ A view is a function taking the request and the URL's arguments::
     def hello(request):
         return HttpResponse("hello world", content_type="text/plain; charset=utf-8")
 
+A view may answer with a template the host renders (minijinja, with
+Django's Jinja2 conventions), after any ``process_template_response``::
+
+    from shallot import TemplateResponse, view
+
+    @view
+    def catalog(request):
+        return TemplateResponse(request, "catalog.html", {"items": ["tea"]})
+
 Build with ``python -m shallot_build app.py -o app.wasm`` (see README).
 """
 
@@ -30,6 +39,7 @@ from ._http import (
     PermissionDenied,
     ShallotError,
     SuspiciousOperation,
+    TemplateResponse,
 )
 from ._api import Middleware, NoReverseMatch, config, log, reverse, view
 from .utils import patch_vary_headers
@@ -45,6 +55,7 @@ __all__ = [
     "PermissionDenied",
     "ShallotError",
     "SuspiciousOperation",
+    "TemplateResponse",
     "config",
     "log",
     "patch_vary_headers",

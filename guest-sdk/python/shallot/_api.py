@@ -17,6 +17,10 @@ class Middleware:
       in shallot.toml) and ``.route_name``
     - ``process_exception(self, request, exception)`` -> ``None`` or a
       response; ``exception`` is a :class:`shallot.ShallotError`
+    - ``process_template_response(self, request, response)`` -> a response;
+      runs on a :class:`shallot.TemplateResponse` from ``process_view``,
+      the view or ``process_exception`` before the host renders it:
+      change ``response.template_name`` and ``response.context_data``
     - ``process_response(self, request, response)`` -> a response
 
     One object serves every request its instance handles, like Django's,

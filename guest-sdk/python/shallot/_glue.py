@@ -8,7 +8,7 @@ exception from user code becomes a WIT `error` (Django's
 
 from componentize_py_types import Err
 
-from ._http import HttpRequest, HttpResponse, error_of, exception_of
+from ._http import HttpRequest, HttpResponse, TemplateResponse, error_of, exception_of
 
 _target = None
 
@@ -41,6 +41,7 @@ def _run(hook, fn, args, kwargs=None, required=False):
             return None
         if not isinstance(resp, HttpResponse):
             raise TypeError(f"{hook} must return an HttpResponse or None, not {type(resp).__name__}")
+        resp._flush()  # e.g. context_data changed in place
         return resp._handle
     except Err:
         raise
@@ -60,6 +61,11 @@ def process_view(req, info):
 def process_exception(req, err):
     args = (HttpRequest(req), exception_of(err))
     return _run("process_exception", _target.process_exception, args)
+
+
+def process_template_response(req, resp):
+    args = (HttpRequest(req), TemplateResponse._wrap(resp))
+    return _run("process_template_response", _target.process_template_response, args, required=True)
 
 
 def process_response(req, resp):

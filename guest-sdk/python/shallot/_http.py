@@ -185,7 +185,15 @@ class HttpResponse:
     def _wrap(cls, handle):
         resp = cls.__new__(cls)
         object.__setattr__(resp, "_handle", handle)
+        resp._init_wrapped()
         return resp
+
+    def _init_wrapped(self):
+        pass
+
+    def _flush(self):
+        """Hands what is kept on this side to the host: called when the
+        response leaves user code."""
 
     @property
     def status_code(self):
@@ -240,6 +248,80 @@ class JsonResponse(HttpResponse):
     def __init__(self, data, status=200, **kwargs):
         kwargs.setdefault("content_type", "application/json")
         super().__init__(json.dumps(data), status=status, **kwargs)
+
+
+def _context_json(context):
+    """The context as the JSON object the host renders with; a value JSON
+    cannot carry is refused here, where the user's code still is."""
+    if not isinstance(context, dict):
+        raise TypeError(f"a template context must be a dict, not {type(context).__name__}")
+    try:
+        return json.dumps(context, allow_nan=False)
+    except (TypeError, ValueError) as e:
+        raise TypeError(f"the template context is not JSON-serializable: {e}") from None
+
+
+def _names(template):
+    if isinstance(template, str):
+        return [template]
+    names = list(template)
+    if not all(isinstance(n, str) for n in names):
+        raise TypeError("a template name must be a str or a list of str")
+    return names
+
+
+class TemplateResponse(HttpResponse):
+    """Django's ``TemplateResponse``: the host renders it after every
+    ``process_template_response`` has run, with the first of ``template``
+    (a name or a list of names) that exists, ``context`` (a dict of JSON
+    values) and the globals ``request``, ``url``, ``static``,
+    ``csrf_token`` and ``csrf_input``.
+
+    Until then ``template_name`` and ``context_data`` may be changed;
+    ``context_data`` is a dict, changed in place, sent back to the host
+    when the hook or view returns. ``template_name`` reads as a ``str``
+    when there is one candidate, else as a list (the host keeps a list).
+    Setting ``content`` renders it by hand: it is then a plain response.
+    """
+
+    def __init__(self, request, template, context=None, status=200, content_type=None, headers=None):
+        super().__init__(b"", status=status, content_type=content_type, headers=headers)
+        self._context = {} if context is None else context
+        _host_call(self._handle.set_template, _names(template), _context_json(self._context))
+
+    def _init_wrapped(self):
+        self._context = None  # read from the host on first use
+
+    @property
+    def is_rendered(self):
+        return not self._handle.template_names()
+
+    @property
+    def template_name(self):
+        names = self._handle.template_names()
+        return names[0] if len(names) == 1 else names
+
+    @template_name.setter
+    def template_name(self, template):
+        # set-template replaces both, so the current context goes along.
+        _host_call(self._handle.set_template, _names(template), _context_json(self.context_data))
+
+    @property
+    def context_data(self):
+        if self._context is None:
+            text = self._handle.context()
+            self._context = {} if text is None else json.loads(text)
+        return self._context
+
+    @context_data.setter
+    def context_data(self, context):
+        _context_json(context)  # refuse it now rather than when the hook returns
+        self._context = context
+
+    def _flush(self):
+        # A response rendered by hand (content set) has no context left.
+        if self._context is not None and not self.is_rendered:
+            _host_call(self._handle.set_context, _context_json(self._context))
 
 
 def error_of(exc):

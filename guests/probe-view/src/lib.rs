@@ -1,12 +1,16 @@
 //! A view for the conformance and router tests. It logs `call handle`, then
 //! follows its `action` config: `ok` (default) answers 200 with what the
 //! resolver matched, `respond:NNN`, `fail:KIND:MESSAGE`, `trap`,
-//! `sleep:MS` (answers 200 "slept" after MS milliseconds), or `reverse`
+//! `sleep:MS` (answers 200 "slept" after MS milliseconds), `template:A,B`
+//! (a template response for the candidates `A`, `B` with the context
+//! `{"who": "view", "seen": [], "markup": "<b>&</b>", "kwargs": {...}}`), or `reverse`
 //! (answers the path `reverse()` gives for the query `name=N&arg=A&k=v...`:
 //! `arg` values are positional, other keys keyword arguments; a
 //! `NoReverseMatch` is raised, so the client gets 500 as in Django).
 
-use shallot_guest::{Error, ErrorKind, Request, Response, ViewInfo, config, log, urls, view};
+use shallot_guest::{
+    Error, ErrorKind, Request, Response, TemplateResponse, ViewInfo, config, json, log, urls, view,
+};
 
 #[view]
 fn handle(req: &Request, view: ViewInfo) -> Result<Response, Error> {
@@ -23,6 +27,18 @@ fn handle(req: &Request, view: ViewInfo) -> Result<Response, Error> {
             Err(Error::new(kind, message.unwrap_or("")))
         }
         (Some("trap"), None, None) => panic!("probe view told to trap"),
+        (Some("template"), Some(names), None) => {
+            let names: Vec<&str> = names.split(',').collect();
+            let kwargs: shallot_guest::Map<String, shallot_guest::Value> = view
+                .kwargs
+                .iter()
+                .map(|(k, v)| (k.clone(), json!(v)))
+                .collect();
+            TemplateResponse::select(
+                &names,
+                json!({"who": "view", "seen": [], "markup": "<b>&</b>", "kwargs": kwargs}),
+            )
+        }
         (Some("reverse"), None, None) => {
             let query = req.query();
             let pairs: Vec<(&str, &str)> = query

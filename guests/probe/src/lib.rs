@@ -7,6 +7,8 @@
 //! - `fail:KIND:MESSAGE`: returns an error (`KIND` as in WIT, e.g.
 //!   `permission-denied`);
 //! - `trap`: panics;
+//! - `template:A,B`: a template response for the candidates `A`, `B`
+//!   with the context `{"who": "<hook> of NAME", "seen": []}`;
 //! - response hook only: `header:NAME:VALUE` sets a header, `status:NNN`
 //!   sets the status, `new:NNN` builds a new response with that status,
 //!   `headers:N` adds N distinct headers (each passes on any error).
@@ -15,11 +17,17 @@
 //! N being how many hooks this instance has run: proof that the hooks of
 //! one request share an instance and that nothing carries over.
 //!
+//! The template hook passes by appending its `name` to the context's
+//! `seen` list; it also takes `fail`, `trap`, `status:NNN`, `template:A,B`
+//! (other candidates, same context) and `plain` (returns a plain response
+//! instead of the template response).
+//!
 //! Keys: `process_request`, `process_view`, `process_exception`,
-//! `process_response`, and `name`.
+//! `process_template_response`, `process_response`, and `name`.
 
 use shallot_guest::{
-    Error, ErrorKind, Middleware, Request, Response, ViewInfo, config, log, middleware,
+    Error, ErrorKind, Middleware, Request, Response, TemplateResponse, Value, ViewInfo, config,
+    json, log, middleware,
 };
 
 #[derive(Default)]
@@ -36,6 +44,8 @@ enum Action {
     Status(u16),
     New(u16),
     Headers(u32),
+    Template(Vec<String>),
+    Plain,
 }
 
 fn action(hook: &str) -> Action {
@@ -56,6 +66,10 @@ fn action(hook: &str) -> Action {
         (Some("status"), Some(status), None) => Action::Status(status.parse().expect("status:NNN")),
         (Some("new"), Some(status), None) => Action::New(status.parse().expect("new:NNN")),
         (Some("headers"), Some(n), None) => Action::Headers(n.parse().expect("headers:N")),
+        (Some("template"), Some(names), None) => {
+            Action::Template(names.split(',').map(str::to_owned).collect())
+        }
+        (Some("plain"), None, None) => Action::Plain,
         _ => Action::Pass,
     }
 }
@@ -78,7 +92,15 @@ fn early(hook: &str) -> Result<Option<Response>, Error> {
         Action::Respond(status) => Ok(Some(respond(status, hook))),
         Action::Fail(e) => Err(e),
         Action::Trap => panic!("probe {} told to trap in {hook}", name()),
-        _ => panic!("probe {}: {hook} takes pass, respond, fail or trap", name()),
+        Action::Template(names) => {
+            let names: Vec<&str> = names.iter().map(String::as_str).collect();
+            let who = format!("{hook} of {}", name());
+            TemplateResponse::select(&names, json!({"who": who, "seen": []})).map(Some)
+        }
+        _ => panic!(
+            "probe {}: {hook} takes pass, respond, fail, trap or template",
+            name()
+        ),
     }
 }
 
@@ -108,6 +130,42 @@ impl Middleware for Probe {
         early("process-exception")
     }
 
+    fn process_template_response(
+        &mut self,
+        _req: &Request,
+        resp: Response,
+    ) -> Result<Response, Error> {
+        self.calls += 1;
+        match action("process-template-response") {
+            Action::Pass => {
+                if let Some(mut context) = resp.context_data() {
+                    if let Some(Value::Array(seen)) = context.get_mut("seen") {
+                        seen.push(Value::from(name()));
+                    }
+                    resp.set_context_data(&context)?;
+                }
+                Ok(resp)
+            }
+            Action::Fail(e) => Err(e),
+            Action::Trap => panic!("probe {} told to trap in process-template-response", name()),
+            Action::Status(status) => {
+                resp.set_status(status)?;
+                Ok(resp)
+            }
+            Action::Template(names) => {
+                let context = Value::Object(resp.context_data().unwrap_or_default());
+                let names: Vec<&str> = names.iter().map(String::as_str).collect();
+                resp.set_template_response(&names, &context)?;
+                Ok(resp)
+            }
+            Action::Plain => Ok(respond(200, "process-template-response")),
+            _ => panic!(
+                "probe {}: process-template-response takes pass, fail, trap, status, template or plain",
+                name()
+            ),
+        }
+    }
+
     fn process_response(&mut self, _req: &Request, resp: Response) -> Result<Response, Error> {
         self.calls += 1;
         match action("process-response") {
@@ -134,6 +192,10 @@ impl Middleware for Probe {
                 }
                 Ok(resp)
             }
+            _ => panic!(
+                "probe {}: process-response takes no template action",
+                name()
+            ),
         }
     }
 }

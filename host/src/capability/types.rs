@@ -11,7 +11,7 @@ use wasmtime::component::{HasData, Linker, Resource, ResourceTable};
 
 use crate::bindings::types::{self, Error, ErrorKind};
 use crate::limits::Meter;
-use crate::resources::{RequestResource, ResponseResource};
+use crate::resources::{PendingTemplate, RequestResource, ResponseResource};
 
 /// What the `types` host functions reach: the store's table and meter.
 pub(crate) struct TypesView<'a> {
@@ -38,6 +38,24 @@ pub(crate) fn add_to_linker<T: Send + 'static>(
 /// Shallot accepts 200..=599 only.
 pub(crate) fn valid_status(status: u16) -> bool {
     (200..=599).contains(&status)
+}
+
+fn internal(message: impl Into<String>) -> Error {
+    Error {
+        kind: ErrorKind::Internal,
+        message: message.into(),
+    }
+}
+
+/// A template context: a JSON object, as Django's context is a dict.
+fn context_object(json: &str) -> Result<serde_json::Map<String, serde_json::Value>, Error> {
+    match serde_json::from_str(json) {
+        Ok(serde_json::Value::Object(map)) => Ok(map),
+        Ok(_) => Err(internal("a template context must be a JSON object")),
+        Err(e) => Err(internal(format!(
+            "a template context must be a JSON object: {e}"
+        ))),
+    }
 }
 
 /// How many header values one response may carry: far above any real
@@ -306,8 +324,82 @@ impl types::HostResponse for TypesView<'_> {
     ) -> wasmtime::Result<()> {
         self.meter.hold(body.len())?;
         self.meter.charge_copy(body.len())?;
-        self.table.get_mut(&resp)?.body = Bytes::from(body);
+        let resp = self.table.get_mut(&resp)?;
+        resp.body = Bytes::from(body);
+        // Django: assigning `content` marks a template response rendered.
+        resp.template = None;
         Ok(())
+    }
+
+    fn set_template(
+        &mut self,
+        resp: Resource<ResponseResource>,
+        names: Vec<String>,
+        context: String,
+    ) -> wasmtime::Result<Result<(), Error>> {
+        let held: usize = names.iter().map(String::len).sum::<usize>() + context.len();
+        self.meter.hold(held)?;
+        self.meter.charge_copy(held)?;
+        if names.is_empty() {
+            return Ok(Err(internal(
+                "a template response needs at least one template name",
+            )));
+        }
+        let context = match context_object(&context) {
+            Ok(context) => context,
+            Err(e) => return Ok(Err(e)),
+        };
+        let resp = self.table.get_mut(&resp)?;
+        // Django's TemplateResponse has its content type from the start.
+        resp.headers
+            .entry(http::header::CONTENT_TYPE)
+            .or_insert(HeaderValue::from_static("text/html; charset=utf-8"));
+        resp.template = Some(Box::new(PendingTemplate { names, context }));
+        Ok(Ok(()))
+    }
+
+    fn template_names(
+        &mut self,
+        resp: Resource<ResponseResource>,
+    ) -> wasmtime::Result<Vec<String>> {
+        let names = match &self.table.get(&resp)?.template {
+            Some(t) => t.names.clone(),
+            None => Vec::new(),
+        };
+        self.meter
+            .charge_copy(names.iter().map(String::len).sum())?;
+        Ok(names)
+    }
+
+    fn context(&mut self, resp: Resource<ResponseResource>) -> wasmtime::Result<Option<String>> {
+        let Some(t) = &self.table.get(&resp)?.template else {
+            return Ok(None);
+        };
+        let json = serde_json::Value::Object(t.context.clone()).to_string();
+        self.meter.charge_copy(json.len())?;
+        Ok(Some(json))
+    }
+
+    fn set_context(
+        &mut self,
+        resp: Resource<ResponseResource>,
+        context: String,
+    ) -> wasmtime::Result<Result<(), Error>> {
+        self.meter.hold(context.len())?;
+        self.meter.charge_copy(context.len())?;
+        let context = match context_object(&context) {
+            Ok(context) => context,
+            Err(e) => return Ok(Err(e)),
+        };
+        match &mut self.table.get_mut(&resp)?.template {
+            Some(t) => t.context = context,
+            None => {
+                return Ok(Err(internal(
+                    "set-context: this is not a template response",
+                )));
+            }
+        }
+        Ok(Ok(()))
     }
 
     fn drop(&mut self, resp: Resource<ResponseResource>) -> wasmtime::Result<()> {

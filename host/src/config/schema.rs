@@ -26,6 +26,28 @@ pub(super) struct RawConfig {
     pub(super) views: BTreeMap<Spanned<String>, Spanned<RawComponent>>,
     #[serde(default)]
     pub(super) routes: Vec<Spanned<RawRoute>>,
+    #[serde(default)]
+    pub(super) templates: RawTemplates,
+    #[serde(default, rename = "static")]
+    pub(super) static_files: RawStatic,
+}
+
+/// `[templates]`.
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawTemplates {
+    #[serde(default)]
+    pub(super) dirs: Vec<Spanned<String>>,
+    pub(super) fuel: Option<Number>,
+    pub(super) max_output_kib: Option<Number>,
+    pub(super) recursion_limit: Option<Number>,
+}
+
+/// `[static]`.
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawStatic {
+    pub(super) url: Option<Spanned<String>>,
 }
 
 /// `[server]`.

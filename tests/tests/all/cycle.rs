@@ -5,7 +5,7 @@ use shallot_tests::{get, pipeline, run};
 
 /// Three probes around a probe view; `overrides` sets hook actions as
 /// `probe-name.config_key = "value"` lines.
-fn stack(overrides: &[(&str, &str, &str)], view_action: &str) -> String {
+pub(crate) fn stack(overrides: &[(&str, &str, &str)], view_action: &str) -> String {
     let mut toml = String::new();
     for name in ["a", "b", "c"] {
         toml.push_str(&format!(
@@ -33,7 +33,7 @@ async fn calls_for(
     run(&p, get(path)).await
 }
 
-fn seq(s: &str) -> Vec<String> {
+pub(crate) fn seq(s: &str) -> Vec<String> {
     s.split_whitespace().map(str::to_owned).collect()
 }
 

@@ -265,6 +265,113 @@ async fn check_links(guest: &str) {
     );
 }
 
+// Django's TemplateResponse from Python, JavaScript and C views, and
+// `process_template_response` in Python and JavaScript middleware; the
+// host renders after the hooks.
+
+const CATALOG_HTML: &str = "<h1>{{ title }}</h1><ul>{% for i in items %}<li>{{ i.name }}: {{ i.price }}</li>{% endfor %}</ul>";
+const THEMED_HTML: &str = "<h1>{{ title }} ({{ layer }})</h1>{{ items | length }} items";
+const CATALOG_BODY: &str =
+    "<h1>Catalog</h1><ul><li>Tea: 3</li><li>Fish &amp; &lt;Chips&gt;: 7</li></ul>";
+
+/// A pipeline serving `view` at `/catalog/` behind `middleware` (none or
+/// one), with `catalog.html` and `themed/catalog.html` to render.
+async fn catalog_pipeline(middleware: Option<&str>, view: &str) -> shallot::Pipeline {
+    let dir = shallot_tests::template_dir(&[
+        ("catalog.html", CATALOG_HTML),
+        ("themed/catalog.html", THEMED_HTML),
+    ]);
+    let mut toml = format!("[templates]\ndirs = [\"{}\"]\n", dir.display());
+    if let Some(guest) = middleware {
+        toml.push_str(&format!(
+            "[[middleware]]\nname = \"tc\"\ncomponent = \"{{{guest}}}\"\n"
+        ));
+    }
+    toml.push_str(&format!(
+        "[views.catalog]\ncomponent = \"{{{view}}}\"\n[[routes]]\npath = \"catalog/\"\nview = \"catalog\"\n"
+    ));
+    pipeline(&toml).await
+}
+
+#[tokio::test]
+async fn py_catalog() {
+    check_catalog(
+        "py-catalog",
+        Some("Object of type set is not JSON serializable"),
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn js_catalog() {
+    check_catalog("js-catalog", Some("context.tags is a Map")).await;
+}
+
+#[tokio::test]
+async fn c_catalog() {
+    check_catalog("c-catalog", None).await;
+}
+
+/// The first candidate that exists (`missing.html` does not), autoescaped;
+/// with `?broken`, the SDK refuses a context JSON cannot carry: a 500.
+async fn check_catalog(guest: &str, broken: Option<&str>) {
+    let p = catalog_pipeline(None, guest).await;
+    let out = run(&p, get("/catalog/")).await;
+    assert_eq!(
+        (out.response.status().as_u16(), out.body()),
+        (200, CATALOG_BODY),
+        "{:#?}",
+        out.log
+    );
+    assert_eq!(
+        out.header("content-type").as_deref(),
+        Some("text/html; charset=utf-8")
+    );
+    let Some(why) = broken else { return };
+    let out = run(&p, get("/catalog/?broken")).await;
+    assert_eq!(out.response.status(), 500, "{:#?}", out.log);
+    let message = format!("the template context is not JSON-serializable: {why}");
+    assert!(
+        out.log.iter().any(|l| l.contains(&message)),
+        "{message}: {:#?}",
+        out.log
+    );
+}
+
+#[tokio::test]
+async fn py_template_context() {
+    check_template_context("py-template-context", "py-catalog", "python").await;
+}
+
+#[tokio::test]
+async fn js_template_context() {
+    check_template_context("js-template-context", "js-catalog", "javascript").await;
+}
+
+/// The middleware's `template_name` puts `themed/catalog.html` first and its
+/// `context_data` change (in place) reaches the template; in front of the C
+/// view, whose one candidate reads as a string.
+async fn check_template_context(middleware: &str, view: &str, layer: &str) {
+    let themed = format!("<h1>Catalog ({layer})</h1>2 items");
+    for (view, seen) in [
+        (view, "missing.html, catalog.html"),
+        ("c-catalog", "catalog.html"),
+    ] {
+        let out = run(
+            &catalog_pipeline(Some(middleware), view).await,
+            get("/catalog/"),
+        )
+        .await;
+        assert_eq!(
+            (out.response.status().as_u16(), out.body()),
+            (200, themed.as_str()),
+            "{view}: {:#?}",
+            out.log
+        );
+        assert_eq!(out.header("x-templates").as_deref(), Some(seen), "{view}");
+    }
+}
+
 #[tokio::test]
 async fn boom() {
     let out = view_only("boom", "boom", "/boom").await;

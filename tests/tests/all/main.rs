@@ -14,3 +14,5 @@ mod responses;
 mod routing;
 mod sandbox;
 mod socket;
+mod template_response;
+mod templates;

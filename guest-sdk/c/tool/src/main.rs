@@ -18,10 +18,11 @@ use wasi_preview1_component_adapter_provider::{
 use wit_bindgen_core::Files;
 
 const USAGE: &str = "usage: shallot-c bindings [--wit DIR] -o OUT_DIR HOOK... | shallot-c component CORE.wasm -o OUT.wasm";
-const HOOKS: [&str; 5] = [
+const HOOKS: [&str; 6] = [
     "process-request",
     "process-view",
     "process-exception",
+    "process-template-response",
     "process-response",
     "view",
 ];

@@ -1,0 +1,98 @@
+//! `[templates]` and `[static]`: where templates are found, how far one
+//! rendering may go, and the URL static files are served under (Django's
+//! `TEMPLATES` with the Jinja2 backend, and `STATIC_URL`).
+
+use std::path::{Path, PathBuf};
+
+use super::ConfigError;
+use super::locate::Source;
+use super::numbers::to_usize;
+use super::schema::{RawStatic, RawTemplates};
+
+/// `[templates]`: what the host renders template responses with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TemplatesConfig {
+    /// Folders searched in order, resolved against the config file's
+    /// folder; the first that holds a name wins (Django's `DIRS`).
+    pub dirs: Vec<PathBuf>,
+    /// Template instructions one rendering may run (loops, calls). Default
+    /// 1,000,000: a runaway loop fails the request instead of a worker.
+    pub fuel: u64,
+    /// Bytes one rendering may produce. Default 4 MiB.
+    pub max_output_bytes: usize,
+    /// How deep `include`s, macros, blocks and nested loops may go.
+    /// Default 100 (the engine's own ceiling is 500).
+    pub recursion_limit: usize,
+}
+
+impl Default for TemplatesConfig {
+    fn default() -> Self {
+        TemplatesConfig {
+            dirs: Vec::new(),
+            fuel: 1_000_000,
+            max_output_bytes: 4 << 20,
+            recursion_limit: 100,
+        }
+    }
+}
+
+/// `[templates]`, each folder checked to exist.
+pub(super) fn templates(
+    src: &Source<'_>,
+    base: &Path,
+    raw: RawTemplates,
+) -> Result<TemplatesConfig, ConfigError> {
+    let mut out = TemplatesConfig::default();
+    for (i, dir) in raw.dirs.iter().enumerate() {
+        let path = base.join(dir.get_ref());
+        if !path.is_dir() {
+            return Err(src.error(
+                dir.span(),
+                &format!("templates.dirs[{i}]"),
+                format!("no such folder: {}", path.display()),
+            ));
+        }
+        out.dirs.push(path);
+    }
+    if let Some(fuel) = src.bounded_opt(raw.fuel.as_ref(), "templates.fuel", 1_000, u64::MAX)? {
+        out.fuel = fuel;
+    }
+    if let Some(kib) = src.bounded_opt(
+        raw.max_output_kib.as_ref(),
+        "templates.max_output_kib",
+        1,
+        1 << 20,
+    )? {
+        out.max_output_bytes = to_usize(kib << 10);
+    }
+    if let Some(n) = src.bounded_opt(
+        raw.recursion_limit.as_ref(),
+        "templates.recursion_limit",
+        1,
+        500,
+    )? {
+        out.recursion_limit = to_usize(n);
+    }
+    Ok(out)
+}
+
+/// `[static] url`: Django's `STATIC_URL`, what `static()` in a template
+/// prefixes. A path (`/static/`) or an absolute URL (a CDN), ending in '/'
+/// as Django requires. Default `/static/`.
+pub(super) fn static_url(src: &Source<'_>, raw: RawStatic) -> Result<String, ConfigError> {
+    let Some(url) = raw.url else {
+        return Ok("/static/".to_owned());
+    };
+    let text = url.get_ref();
+    let absolute = text.starts_with("http://") || text.starts_with("https://");
+    let problem = if !(text.starts_with('/') || absolute) {
+        "must be a path starting with '/' or an http(s) URL"
+    } else if !text.ends_with('/') {
+        "must end with '/' (Django's STATIC_URL rule)"
+    } else if text.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        "must not contain spaces or control characters"
+    } else {
+        return Ok(text.clone());
+    };
+    Err(src.error(url.span(), "static.url", problem.to_owned()))
+}

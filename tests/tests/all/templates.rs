@@ -1,0 +1,198 @@
+//! Rendering: Django's Jinja2-backend conventions on the host's template
+//! engine (inheritance, includes, escaping, the globals a Django project's
+//! Jinja2 environment provides), the `[templates]` limits, and load-time
+//! refusal of broken templates.
+
+use shallot::Pipeline;
+use shallot_tests::{Outcome, config, get, pipeline, request, run, runtime, template_dir};
+
+/// A pipeline with `request-id` in front of the probe view at `/page/`
+/// rendering `template` from `files`; `settings` goes into `[templates]`.
+async fn render(files: &[(&str, &str)], template: &str, settings: &str, uri: &str) -> Outcome {
+    let p = pipeline(&app(files, template, settings)).await;
+    run(&p, get(uri)).await
+}
+
+fn app(files: &[(&str, &str)], template: &str, settings: &str) -> String {
+    let dir = template_dir(files);
+    format!(
+        "[templates]\ndirs = [\"{}\"]\n{settings}\n\
+         [[middleware]]\nname = \"rid\"\ncomponent = \"{{request-id}}\"\n\
+         [views.v]\ncomponent = \"{{probe-view}}\"\nconfig = {{ action = \"template:{template}\" }}\n\
+         [[routes]]\npath = \"page/\"\nview = \"v\"\nname = \"page\"\n\
+         [[routes]]\npath = \"items/<int:pk>/\"\nview = \"v\"\nname = \"item\"\n\
+         [[routes]]\npath = \"shop/\"\nnamespace = \"shop\"\n\
+         [[routes.include]]\npath = \"<slug:cat>/<int:page>/\"\nview = \"v\"\nname = \"list\"\n",
+        dir.display()
+    )
+}
+
+fn failed_with(out: &Outcome, text: &str) {
+    assert_eq!(out.response.status(), 500, "{}", out.body());
+    assert!(
+        out.log.iter().any(|l| l.contains(text)),
+        "no log line contains {text:?}: {:#?}",
+        out.log
+    );
+}
+
+#[tokio::test]
+async fn inheritance_blocks_includes_and_autoescape() {
+    let files = [
+        (
+            "base.html",
+            "<title>{% block title %}Site{% endblock %}</title>{% block body %}{% endblock %}",
+        ),
+        (
+            "page.html",
+            "{% extends \"base.html\" %}{% block title %}{{ who }} - {{ super() }}{% endblock %}\
+             {% block body %}{% include \"part.html\" %}|{{ markup|safe }}{% endblock %}",
+        ),
+        ("part.html", "{{ markup }}"),
+    ];
+    let out = render(&files, "page.html", "", "/page/").await;
+    assert_eq!(out.response.status(), 200);
+    assert_eq!(
+        out.body(),
+        "<title>view - Site</title>&lt;b&gt;&amp;&lt;/b&gt;|<b>&</b>"
+    );
+}
+
+#[tokio::test]
+async fn only_html_and_xml_are_autoescaped() {
+    let out = render(&[("page.txt", "{{ markup }}")], "page.txt", "", "/page/").await;
+    assert_eq!(out.body(), "<b>&</b>");
+    let out = render(&[("feed.xml", "{{ markup }}")], "feed.xml", "", "/page/").await;
+    assert_eq!(out.body(), "&lt;b&gt;&amp;&lt;/b&gt;");
+}
+
+#[tokio::test]
+async fn a_template_in_an_earlier_folder_wins() {
+    let first = template_dir(&[("page.html", "first")]);
+    let second = template_dir(&[("page.html", "second"), ("only.html", "only in second")]);
+    let toml = format!(
+        "[templates]\ndirs = [\"{}\", \"{}\"]\n\
+         [views.v]\ncomponent = \"{{probe-view}}\"\nconfig = {{ action = \"template:nope.html,page.html\" }}\n\
+         [views.w]\ncomponent = \"{{probe-view}}\"\nconfig = {{ action = \"template:only.html\" }}\n\
+         [[routes]]\npath = \"v\"\nview = \"v\"\n[[routes]]\npath = \"w\"\nview = \"w\"\n",
+        first.display(),
+        second.display()
+    );
+    let p = pipeline(&toml).await;
+    assert_eq!(run(&p, get("/v")).await.body(), "first");
+    assert_eq!(run(&p, get("/w")).await.body(), "only in second");
+}
+
+#[tokio::test]
+async fn url_reverses_routes_with_args_kwargs_and_namespaces() {
+    let files = [(
+        "page.html",
+        "{{ url('page') }} {{ url('item', 7) }} {{ url('item', pk=42) }} \
+         {{ url('shop:list', cat='tea-pots', page=2) }}",
+    )];
+    let out = render(&files, "page.html", "", "/page/").await;
+    assert_eq!(out.body(), "/page/ /items/7/ /items/42/ /shop/tea-pots/2/");
+}
+
+#[tokio::test]
+async fn url_without_a_match_is_a_render_failure_naming_django_s_error() {
+    let files = [("page.html", "line one\n{{ url('item', pk='x') }}")];
+    let out = render(&files, "page.html", "", "/page/").await;
+    failed_with(&out, "NoReverseMatch");
+    failed_with(&out, "page.html:2");
+}
+
+#[tokio::test]
+async fn static_joins_static_url_and_quotes_the_path() {
+    let files = [(
+        "page.html",
+        "{{ static('css/site.css') }} {{ static('img/a b.png') }} {{ static('/abs.js') }}",
+    )];
+    let out = render(&files, "page.html", "", "/page/").await;
+    assert_eq!(
+        out.body(),
+        "/static/css/site.css /static/img/a%20b.png /abs.js"
+    );
+    let out = render(
+        &files,
+        "page.html",
+        "[static]\nurl = \"https://cdn.example/assets/\"",
+        "/page/",
+    )
+    .await;
+    assert_eq!(
+        out.body(),
+        "https://cdn.example/assets/css/site.css https://cdn.example/assets/img/a%20b.png \
+         https://cdn.example/abs.js"
+    );
+}
+
+#[tokio::test]
+async fn request_and_csrf_are_in_every_context() {
+    let files = [(
+        "page.html",
+        "{{ request.method }} {{ request.path }} {{ request.GET.q }} {{ request.request_id }} \
+         [{{ csrf_token }}] {{ csrf_input }} {{ request.missing }}.",
+    )];
+    let p = pipeline(&app(&files, "page.html", "")).await;
+    let out = run(
+        &p,
+        request("GET", "/page/?q=a%26b&q=last", &[("x-request-id", "rid-1")]),
+    )
+    .await;
+    // request.GET shows a parameter's last value, as a QueryDict does;
+    // without a CSRF middleware the token is empty.
+    assert_eq!(
+        out.body(),
+        "GET /page/ last rid-1 [] \
+         <input type=\"hidden\" name=\"csrfmiddlewaretoken\" value=\"\"> ."
+    );
+}
+
+// ===== limits =====
+
+#[tokio::test]
+async fn a_runaway_loop_runs_out_of_fuel_at_its_request() {
+    let files = [(
+        "page.html",
+        "{% for i in range(10000) %}{% for j in range(10000) %}x{% endfor %}{% endfor %}",
+    )];
+    let p = pipeline(&app(&files, "page.html", "")).await;
+    let out = run(&p, get("/page/")).await;
+    failed_with(&out, "ran out of fuel");
+    // The worker is free: the next request is served.
+    assert_eq!(run(&p, get("/missing")).await.response.status(), 404);
+}
+
+#[tokio::test]
+async fn output_past_max_output_kib_fails_the_rendering() {
+    let files = [("page.html", "{% for i in range(2000) %}x{% endfor %}")];
+    let out = render(&files, "page.html", "max_output_kib = 1", "/page/").await;
+    failed_with(&out, "max_output_kib");
+    let out = render(&files, "page.html", "max_output_kib = 2", "/page/").await;
+    assert_eq!(out.body().len(), 2000);
+}
+
+#[tokio::test]
+async fn a_template_including_itself_hits_the_recursion_limit() {
+    let files = [("page.html", "a{% include \"page.html\" %}")];
+    let out = render(&files, "page.html", "recursion_limit = 20", "/page/").await;
+    failed_with(&out, "recursion");
+}
+
+// ===== load =====
+
+#[tokio::test]
+async fn a_template_syntax_error_refuses_the_pipeline_naming_file_and_line() {
+    let files = [
+        ("good.html", "fine"),
+        ("sub/bad.html", "line one\n{% for x in %}\n{% endfor %}"),
+    ];
+    let cfg = config(&app(&files, "good.html", ""));
+    let err = match Pipeline::load_with(runtime(), &cfg).await {
+        Ok(_) => panic!("a broken template must refuse the pipeline"),
+        Err(e) => e.to_string(),
+    };
+    assert!(err.starts_with("cannot load templates: "), "{err}");
+    assert!(err.contains("sub/bad.html:2: "), "{err}");
+}
