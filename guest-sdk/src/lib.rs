@@ -101,14 +101,14 @@ pub mod http {
 }
 
 pub use __bindings::shallot::http::types::{Error, ErrorKind, Request, Response, ViewInfo};
-pub use shallot_guest_macro::{middleware, view};
+pub use shallot_guest_macro::{context_processor, filters, middleware, view};
 
 mod helpers;
 pub mod log;
 mod template;
 
 pub use helpers::{json_string, require_method};
-pub use template::{Map, TemplateResponse, Value, json};
+pub use template::{Filtered, Map, TemplateResponse, Value, json};
 
 /// Django's middleware hooks. Implement the ones you need; mark the impl with
 /// [`#[middleware]`](middleware) so that only those are exported.
@@ -197,6 +197,7 @@ pub mod urls {
 #[doc(hidden)]
 pub mod __private {
     pub use crate::__bindings::shallot::http::{config, log, types, urls};
+    pub use serde_json;
     pub use wit_bindgen;
 
     /// Where the macros find the WIT package.

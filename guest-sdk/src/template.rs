@@ -69,3 +69,12 @@ fn set(resp: &Response, templates: &[&str], context: &Value) -> Result<(), Error
     let names: Vec<String> = templates.iter().map(|t| (*t).to_owned()).collect();
     resp.set_template(&names, &context.to_string())
 }
+
+/// What a template filter returns (see [`filters`](crate::filters)).
+pub enum Filtered {
+    /// A value, escaped when the template prints it.
+    Value(Value),
+    /// Markup printed as it is (Django's `mark_safe`): escape what you put
+    /// in it yourself.
+    Safe(String),
+}

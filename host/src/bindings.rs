@@ -36,10 +36,38 @@ mod generated_view {
     });
 }
 
+mod generated_context_processor {
+    wasmtime::component::bindgen!({
+        path: "../wit",
+        world: "context-processor-component",
+        imports: { default: trappable },
+        exports: { default: async },
+        with: {
+            "shallot:http": super::generated::shallot::http,
+        },
+    });
+}
+
+mod generated_filters {
+    wasmtime::component::bindgen!({
+        path: "../wit",
+        world: "filter-component",
+        imports: { default: trappable },
+        exports: { default: async },
+        with: {
+            "shallot:http": super::generated::shallot::http,
+        },
+    });
+}
+
 /// The middleware hooks' export bindings, one module per hook interface.
 pub(crate) use generated::exports::shallot::http as middleware_exports;
 /// The host interfaces, one module each.
 pub(crate) use generated::shallot::http::{config, key_value, log, outbound_http, types, urls};
+/// A context processor's export bindings.
+pub(crate) use generated_context_processor::exports::shallot::http as context_processor_exports;
+/// Template filters' export bindings.
+pub(crate) use generated_filters::exports::shallot::http as filter_exports;
 /// The view's export bindings.
 pub(crate) use generated_view::exports::shallot::http as view_exports;
 

@@ -6,6 +6,8 @@ use std::sync::Arc;
 
 use wasmtime::component::InstancePre;
 
+use crate::bindings::context_processor_exports::context_processor;
+use crate::bindings::filter_exports::template_filters;
 use crate::bindings::view_exports::view;
 use crate::config::{ComponentSpec, InstancePolicy};
 use crate::context::ComponentContext;
@@ -79,5 +81,40 @@ impl ViewComponent {
     /// Warm instances waiting in its pool; `None` under `per-request`.
     pub fn idle_instances(&self) -> Option<usize> {
         self.loaded.idle_instances()
+    }
+}
+
+/// A loaded context processor (`[[templates.context_processors]]`).
+pub struct ContextProcessorComponent {
+    pub(crate) name: String,
+    pub(crate) loaded: Loaded,
+    pub(crate) context: context_processor::GuestIndices,
+}
+
+impl ContextProcessorComponent {
+    /// Its configured name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+}
+
+/// A loaded filter component (`[[templates.filters]]`) and the filters it
+/// said it provides.
+pub struct FilterComponent {
+    pub(crate) name: String,
+    pub(crate) loaded: Loaded,
+    pub(crate) apply: template_filters::GuestIndices,
+    pub(crate) filters: Vec<String>,
+}
+
+impl FilterComponent {
+    /// Its configured name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The filter names it provides.
+    pub fn filters(&self) -> &[String] {
+        &self.filters
     }
 }

@@ -195,7 +195,7 @@ impl Config {
         let middleware = component::middleware(&src, base, raw.middleware, &defaults)?;
         let views = component::views(&src, base, raw.views, &defaults)?;
         let (routes, router) = routes::compile(&src, &views, raw.routes)?;
-        let templates = templates::templates(&src, base, raw.templates)?;
+        let templates = templates::templates(&src, base, raw.templates, &defaults)?;
         let static_url = templates::static_url(&src, raw.static_files)?;
         Ok(Config {
             path: path.to_owned(),
@@ -212,9 +212,13 @@ impl Config {
         })
     }
 
-    /// Every component: the middleware in request order, then the views by
-    /// name. What is loaded, compiled, watched and hashed for a config.
+    /// Every component: the middleware in request order, the views by
+    /// name, the context processors and the filter components. What is loaded, compiled, watched and hashed for a config.
     pub fn components(&self) -> impl Iterator<Item = &ComponentSpec> {
-        self.middleware.iter().chain(self.views.values())
+        self.middleware
+            .iter()
+            .chain(self.views.values())
+            .chain(&self.templates.context_processors)
+            .chain(&self.templates.filters)
     }
 }

@@ -25,7 +25,7 @@ use std::sync::Arc;
 use wasmtime::component::Resource;
 
 use crate::bindings::types::{Error, ErrorKind, ViewInfo};
-use crate::component::{Loaded, MiddlewareComponent, ViewComponent};
+use crate::component::{ContextProcessorComponent, Loaded, MiddlewareComponent, ViewComponent};
 use crate::error::{Failure, response_for_failure};
 use crate::hooks::Hook;
 use crate::instance::{InstancePool, Slot, classify, instantiate};
@@ -42,7 +42,8 @@ pub(crate) struct Chain<'p> {
     pub(crate) middleware: &'p [MiddlewareComponent],
     pub(crate) views: &'p HashMap<String, ViewComponent>,
     pub(crate) router: &'p Router,
-    pub(crate) templates: &'p Templates,
+    pub(crate) context_processors: &'p [ContextProcessorComponent],
+    pub(crate) templates: &'p Arc<Templates>,
 }
 
 /// One request's run through the pipeline.
@@ -56,6 +57,8 @@ pub(crate) struct Invocation<'p> {
     /// it goes back to under `reuse`.
     view_slot: Option<Slot>,
     view_pool: Option<Arc<InstancePool>>,
+    /// One slot per context processor, like the middleware's.
+    processor_slots: Vec<Option<Slot>>,
 }
 
 impl<'p> Invocation<'p> {
@@ -63,12 +66,16 @@ impl<'p> Invocation<'p> {
         let slots = std::iter::repeat_with(|| None)
             .take(pipeline.middleware.len())
             .collect();
+        let processor_slots = std::iter::repeat_with(|| None)
+            .take(pipeline.context_processors.len())
+            .collect();
         Invocation {
             pipeline,
             request,
             slots,
             view_slot: None,
             view_pool: None,
+            processor_slots,
         }
     }
 
@@ -106,6 +113,14 @@ impl<'p> Invocation<'p> {
         if let (Some(pool), Some(slot)) = (&self.view_pool, self.view_slot.take()) {
             pool.give_back(slot);
         }
+        for (k, slot) in self.processor_slots.iter_mut().enumerate() {
+            if let (Some(pool), Some(slot)) = (
+                &self.pipeline.context_processors[k].loaded.pool,
+                slot.take(),
+            ) {
+                pool.give_back(slot);
+            }
+        }
     }
 
     /// What each component spent, when the engine counts instructions.
@@ -114,6 +129,7 @@ impl<'p> Invocation<'p> {
             .slots
             .iter()
             .chain(std::iter::once(&self.view_slot))
+            .chain(&self.processor_slots)
             .flatten()
         {
             if slot.store.get_fuel().is_ok() {
@@ -216,7 +232,7 @@ impl<'p> Invocation<'p> {
                 }
             };
         }
-        let error = match self.render(&mut resp) {
+        let error = match self.render(&mut resp).await {
             Ok(()) => return resp,
             Err(error) => error,
         };
@@ -228,10 +244,11 @@ impl<'p> Invocation<'p> {
         self.exception_response(&error, ErrorKind::Internal).await
     }
 
-    /// `TemplateResponse.render()`: the body from the template, the
-    /// template forgotten. A response that stopped being a template
-    /// response has no `render` (Django: an `AttributeError`).
-    fn render(&self, resp: &mut Resp) -> Result<(), Error> {
+    /// `TemplateResponse.render()`: the context processors, then the body
+    /// from the template, the template forgotten. A response that stopped
+    /// being a template response has no `render` (Django: an
+    /// `AttributeError`).
+    async fn render(&mut self, resp: &mut Resp) -> Result<(), Error> {
         let Some(template) = resp.template.take() else {
             return Err(Error {
                 kind: ErrorKind::Internal,
@@ -240,18 +257,49 @@ impl<'p> Invocation<'p> {
                     .to_owned(),
             });
         };
-        match self.pipeline.templates.render(&template, &self.request) {
-            Ok(body) => {
-                resp.body = body.into();
-                Ok(())
-            }
-            Err(e) => {
-                resp.template = Some(template);
-                Err(Error {
-                    kind: ErrorKind::Internal,
-                    message: e.0,
-                })
-            }
+        let mut processed = serde_json::Map::new();
+        for k in 0..self.pipeline.context_processors.len() {
+            processed.extend(self.context_processor(k).await?);
+        }
+        let templates = self.pipeline.templates;
+        let context = templates.context(&template, &self.request, processed);
+        let body = templates
+            .render(&template.names, context)
+            .await
+            .map_err(|e| Error {
+                kind: ErrorKind::Internal,
+                message: e.0,
+            })?;
+        resp.body = body.into();
+        Ok(())
+    }
+
+    /// Context processor `k`'s values: a JSON object, or the error that
+    /// fails the rendering.
+    async fn context_processor(
+        &mut self,
+        k: usize,
+    ) -> Result<serde_json::Map<String, serde_json::Value>, Error> {
+        let processor = &self.pipeline.context_processors[k];
+        let hook = &processor.context;
+        let returned = guest_call(
+            &mut self.processor_slots[k],
+            &processor.loaded,
+            &mut self.request,
+            async |g, req| g.export(hook)?.call_context(&mut g.store, req).await,
+        )
+        .await;
+        let label = &processor.loaded.context.label;
+        let json = returned.map_err(|failure| {
+            failure.log(label, Hook::ContextProcessor, &self.request.path);
+            failure.to_wit(label, Hook::ContextProcessor)
+        })?;
+        match serde_json::from_str(&json) {
+            Ok(serde_json::Value::Object(values)) => Ok(values),
+            _ => Err(Error {
+                kind: ErrorKind::Internal,
+                message: format!("{label} returned a context that is not a JSON object"),
+            }),
         }
     }
 
@@ -397,13 +445,13 @@ impl<'p> Invocation<'p> {
 }
 
 /// The request as a hook receives it: a borrow of the store's entry.
-type Borrowed = Resource<RequestResource>;
+pub(crate) type Borrowed = Resource<RequestResource>;
 
 /// One call into a guest, whatever the hook: the component's instance for
 /// this request (made, or taken from its pool, on first use), the request
 /// lent to its store for the call and taken back whether it trapped or
 /// not, and the outcome sorted into a value, a raised error or a trap.
-async fn guest_call<T>(
+pub(crate) async fn guest_call<T>(
     slot: &mut Option<Slot>,
     component: &Loaded,
     request: &mut RequestResource,

@@ -15,7 +15,9 @@ use std::fmt;
 use wasmtime::Store;
 use wasmtime::component::{Instance, InstancePre};
 
-use crate::bindings::{self, middleware_exports, view_exports};
+use crate::bindings::{
+    self, context_processor_exports, filter_exports, middleware_exports, view_exports,
+};
 use crate::state::RequestState;
 
 /// Which kind of component exports a hook.
@@ -25,6 +27,10 @@ pub enum Role {
     Middleware,
     /// A `[views.NAME]` entry.
     View,
+    /// A `[[templates.context_processors]]` entry.
+    ContextProcessor,
+    /// A `[[templates.filters]]` entry.
+    Filter,
 }
 
 /// Where a hook runs in the onion.
@@ -34,7 +40,8 @@ pub enum Direction {
     Inward,
     /// Middleware in reverse order, bottom to top, on the way out.
     Outward,
-    /// Once, at the centre: the view.
+    /// Once, at the centre: the view, and what rendering its template
+    /// response calls.
     Centre,
 }
 
@@ -206,6 +213,20 @@ hooks! {
         role: View,
         direction: Centre,
     }
+    /// a context processor's `context`
+    ContextProcessor: context_processor = context_processor_exports::context_processor {
+        function: "context",
+        interface: "context-processor",
+        role: ContextProcessor,
+        direction: Centre,
+    }
+    /// a filter component's `apply`
+    Filter: filters = filter_exports::template_filters {
+        function: "apply",
+        interface: "template-filters",
+        role: Filter,
+        direction: Centre,
+    }
 }
 
 impl Hook {
@@ -296,7 +317,9 @@ mod tests {
         let directions: Vec<_> = Hook::ALL.iter().map(|h| h.direction()).collect();
         assert_eq!(
             directions,
-            [Inward, Inward, Outward, Outward, Outward, Centre]
+            [
+                Inward, Inward, Outward, Outward, Outward, Centre, Centre, Centre
+            ]
         );
     }
 }

@@ -14,7 +14,9 @@ use wasmtime::component::{Component, Instance, InstancePre};
 
 use crate::bindings;
 use crate::capability::Services;
-use crate::component::{Loaded, MiddlewareComponent, ViewComponent};
+use crate::component::{
+    ContextProcessorComponent, FilterComponent, Loaded, MiddlewareComponent, ViewComponent,
+};
 use crate::config::ComponentSpec;
 use crate::context::ComponentContext;
 use crate::engine::Runtime;
@@ -64,31 +66,100 @@ impl Runtime {
         spec: &ComponentSpec,
         services: &Services,
     ) -> Result<ViewComponent, LoadError> {
-        let at = at(spec, format!("view `{}`", spec.name));
+        let label = format!("view `{}`", spec.name);
+        let (loaded, hooks) = self.load_one(spec, services, label, Hook::View).await?;
+        Ok(ViewComponent {
+            name: spec.name.clone(),
+            loaded,
+            handle: hooks.handle.expect("load_one checked the export"),
+        })
+    }
+
+    /// Loads a context processor.
+    pub(crate) async fn load_context_processor(
+        &self,
+        spec: &ComponentSpec,
+        services: &Services,
+    ) -> Result<ContextProcessorComponent, LoadError> {
+        let label = format!("context processor `{}`", spec.name);
+        let hook = Hook::ContextProcessor;
+        let (loaded, hooks) = self.load_one(spec, services, label, hook).await?;
+        Ok(ContextProcessorComponent {
+            name: spec.name.clone(),
+            loaded,
+            context: hooks
+                .context_processor
+                .expect("load_one checked the export"),
+        })
+    }
+
+    /// Loads a filter component and asks it which filters it provides.
+    pub(crate) async fn load_filters(
+        &self,
+        spec: &ComponentSpec,
+        services: &Services,
+    ) -> Result<FilterComponent, LoadError> {
+        let label = format!("filter component `{}`", spec.name);
+        let (loaded, hooks) = self.load_one(spec, services, label, Hook::Filter).await?;
+        let apply = hooks.filters.expect("load_one checked the export");
+        let at = at(spec, format!("filter component `{}`", spec.name));
+        let mut slot = None;
+        let names =
+            crate::cycle::guest_call(&mut slot, &loaded, &mut Default::default(), async |g, _| {
+                Ok(Ok(g.export(&apply)?.call_names(&mut g.store).await?))
+            })
+            .await
+            .map_err(|failure| LoadError::Instantiate {
+                source: failure.to_wit(&at.label, Hook::Filter).message.into(),
+                at: at.clone(),
+            })?;
+        for name in &names {
+            if !is_identifier(name) {
+                return Err(LoadError::Exports {
+                    at,
+                    reason: format!(
+                        "names() gave {name:?}, which is not a filter name (letters, digits and '_', not starting with a digit)"
+                    ),
+                });
+            }
+        }
+        Ok(FilterComponent {
+            name: spec.name.clone(),
+            loaded,
+            apply,
+            filters: names,
+        })
+    }
+
+    /// Loads a component with one export, `hook`, checking its signature.
+    async fn load_one(
+        &self,
+        spec: &ComponentSpec,
+        services: &Services,
+        label: String,
+        hook: Hook,
+    ) -> Result<(Loaded, HookIndices), LoadError> {
+        let at = at(spec, label);
         let (pre, context) = self.prepare(spec, &at, services)?;
         let refuse = |reason: String| LoadError::Exports {
             at: at.clone(),
             reason,
         };
-        let handle = HookIndices::find(&pre, Role::View)
-            .map_err(refuse)?
-            .handle
-            .ok_or_else(|| {
-                refuse(format!(
-                    "does not export {}: a view component must export `handle`",
-                    Hook::View.interface()
-                ))
-            })?;
-        self.only_known_exports(&pre, Role::View).map_err(refuse)?;
+        let hooks = HookIndices::find(&pre, hook.role()).map_err(refuse)?;
+        if !hooks.hooks().contains(&hook) {
+            return Err(refuse(format!(
+                "does not export {}: a {} component must export `{}`",
+                hook.interface(),
+                hook.interface_name(),
+                hook.name()
+            )));
+        }
+        self.only_known_exports(&pre, hook.role()).map_err(refuse)?;
         check_signatures(&pre, &context, &at, |store, instance| {
-            handle.load(store, instance).map(|_| ())
+            hooks.load_all(store, instance)
         })
         .await?;
-        Ok(ViewComponent {
-            name: spec.name.clone(),
-            loaded: Loaded::new(pre, context, spec),
-            handle,
-        })
+        Ok((Loaded::new(pre, context, spec), hooks))
     }
 
     /// Compiles, refuses ungranted imports and links one component file.
@@ -205,4 +276,13 @@ async fn check_signatures(
         at: at.clone(),
         source: cause(e),
     })
+}
+
+/// A name a template can write after `|`.
+fn is_identifier(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
 }

@@ -4,11 +4,12 @@
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
+use std::sync::Arc;
 
 use bytes::Bytes;
 
 use crate::capability::{Services, kv, outbound, urls};
-use crate::component::{MiddlewareComponent, ViewComponent};
+use crate::component::{ContextProcessorComponent, MiddlewareComponent, ViewComponent};
 use crate::config::Config;
 use crate::cycle::{Chain, Invocation};
 use crate::engine::{EngineOptions, Runtime};
@@ -49,7 +50,8 @@ pub struct Pipeline {
     pub(crate) middleware: Vec<MiddlewareComponent>,
     pub(crate) views: HashMap<String, ViewComponent>,
     pub(crate) router: Router,
-    pub(crate) templates: Templates,
+    pub(crate) context_processors: Vec<ContextProcessorComponent>,
+    pub(crate) templates: Arc<Templates>,
     request_timeout: std::time::Duration,
 }
 
@@ -80,11 +82,25 @@ impl Pipeline {
                 });
             }
         }
-        let templates = Templates::load(&config.templates, &config.static_url, router.clone())?;
+        let mut context_processors = Vec::new();
+        for spec in &config.templates.context_processors {
+            context_processors.push(runtime.load_context_processor(spec, &services).await?);
+        }
+        let mut filters = Vec::new();
+        for spec in &config.templates.filters {
+            filters.push(runtime.load_filters(spec, &services).await?);
+        }
+        let templates = Arc::new(Templates::load(
+            &config.templates,
+            &config.static_url,
+            router.clone(),
+            filters,
+        )?);
         Ok(Pipeline {
             middleware,
             views,
             router,
+            context_processors,
             templates,
             request_timeout: config.limits.request_timeout,
         })
@@ -110,6 +126,7 @@ impl Pipeline {
             middleware: &self.middleware,
             views: &self.views,
             router: &self.router,
+            context_processors: &self.context_processors,
             templates: &self.templates,
         }
     }

@@ -63,6 +63,9 @@ pub struct LivePipeline {
     /// the watcher watches (a half-written component of a newer config
     /// included, so that completing it triggers the reload).
     files: Mutex<Vec<PathBuf>>,
+    /// The template folders of that config, watched whole: a template
+    /// added, changed or removed anywhere under them reloads.
+    dirs: Mutex<Vec<PathBuf>>,
     /// One reload at a time: two racing reloads could swap in an older one.
     reloading: tokio::sync::Mutex<()>,
 }
@@ -101,6 +104,7 @@ impl LivePipeline {
             current: ArcSwap::from_pointee(pipeline),
             config_path: Some(config.path.clone()),
             files: Mutex::new(input_files(config)),
+            dirs: Mutex::new(config.templates.dirs.clone()),
             runtime: Mutex::new(runtime),
             status: Mutex::new(ReloadStatus {
                 version: 1,
@@ -127,6 +131,7 @@ impl LivePipeline {
             }),
             fingerprint: Mutex::new(0),
             files: Mutex::new(Vec::new()),
+            dirs: Mutex::new(Vec::new()),
             reloading: tokio::sync::Mutex::new(()),
         }
     }
@@ -181,6 +186,7 @@ impl LivePipeline {
         let path = self.config_path.as_deref().ok_or(ReloadError::NoConfig)?;
         let config = Config::load(path)?;
         *self.files.lock().expect("files lock") = input_files(&config);
+        *self.dirs.lock().expect("dirs lock") = config.templates.dirs.clone();
         let (fingerprint, components) = fingerprint(&config)?;
         if fingerprint == *self.fingerprint.lock().expect("fingerprint lock") {
             return Ok(None);
@@ -206,6 +212,12 @@ impl LivePipeline {
     pub fn watched_files(&self) -> Vec<PathBuf> {
         self.files.lock().expect("files lock").clone()
     }
+
+    /// The folders the watcher watches with everything under them (the
+    /// template folders).
+    pub fn watched_dirs(&self) -> Vec<PathBuf> {
+        self.dirs.lock().expect("dirs lock").clone()
+    }
 }
 
 fn input_files(config: &Config) -> Vec<PathBuf> {
@@ -214,7 +226,8 @@ fn input_files(config: &Config) -> Vec<PathBuf> {
         .collect()
 }
 
-/// A hash of the config text and every component's bytes, plus each
+/// A hash of the config text, every component's bytes and every template,
+/// plus each
 /// component's own hash for the status report.
 fn fingerprint(config: &Config) -> std::io::Result<(u64, Vec<(String, String)>)> {
     let mut all = DefaultHasher::new();
@@ -224,6 +237,12 @@ fn fingerprint(config: &Config) -> std::io::Result<(u64, Vec<(String, String)>)>
         let bytes = std::fs::read(&spec.component)?;
         bytes.hash(&mut all);
         components.push((spec.name.clone(), crate::cache::sha256(&bytes)));
+    }
+    for dir in &config.templates.dirs {
+        for (name, path) in crate::templates::files(dir).map_err(std::io::Error::other)? {
+            name.hash(&mut all);
+            std::fs::read(&path)?.hash(&mut all);
+        }
     }
     Ok((all.finish(), components))
 }

@@ -9,21 +9,33 @@
 //! depth, output size), so a runaway template fails its request, never a
 //! worker.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
+use std::sync::Arc;
 
 use minijinja::Environment;
+use minijinja::value::Value;
 
+use crate::component::FilterComponent;
 use crate::config::TemplatesConfig;
 use crate::resources::{PendingTemplate, RequestResource};
 use crate::router::Router;
 
 mod escape;
+mod filters;
 mod globals;
+mod load;
+mod output;
+
+use filters::FilterCalls;
+pub(crate) use load::files;
+use output::Capped;
 
 /// The compiled templates of one pipeline and how far a rendering may go.
 pub(crate) struct Templates {
     env: Environment<'static>,
     max_output_bytes: usize,
+    /// The filter components, whose filters `env` calls.
+    filters: Vec<FilterComponent>,
 }
 
 /// A template folder that cannot be read, or a template that does not
@@ -48,6 +60,26 @@ pub enum TemplateError {
         /// The parser's explanation.
         message: String,
     },
+    /// A template applies a filter nothing provides.
+    #[error("{}:{line}: no filter named {filter:?} (neither built in nor provided by a [[templates.filters]] component)", path.display())]
+    UnknownFilter {
+        /// The file.
+        path: PathBuf,
+        /// 1-based line where it is applied.
+        line: usize,
+        /// The filter's name.
+        filter: String,
+    },
+    /// Two filter components provide the same filter, or one a built-in.
+    #[error("filter {filter:?} of filter component `{component}` {clash}")]
+    DuplicateFilter {
+        /// The filter's name.
+        filter: String,
+        /// The component providing it again.
+        component: String,
+        /// What it clashes with.
+        clash: String,
+    },
 }
 
 /// Why a rendering failed: Django's `TemplateDoesNotExist`,
@@ -56,59 +88,75 @@ pub enum TemplateError {
 pub(crate) struct RenderError(pub(crate) String);
 
 impl Templates {
-    /// Compiles every template under `config.dirs`; for a name found in
-    /// several folders the first folder wins (Django's loader order).
+    /// Compiles every template under `config.dirs` and checks that each
+    /// filter they apply exists.
     pub(crate) fn load(
         config: &TemplatesConfig,
         static_url: &str,
         router: Router,
+        filters: Vec<FilterComponent>,
     ) -> Result<Templates, TemplateError> {
         let mut env = Environment::new();
         env.set_fuel(Some(config.fuel));
         env.set_recursion_limit(config.recursion_limit);
         escape::install(&mut env);
         globals::install(&mut env, static_url, router);
-        for dir in &config.dirs {
-            for (name, path) in files(dir)? {
-                if env.get_template(&name).is_ok() {
-                    continue;
-                }
-                let source =
-                    std::fs::read_to_string(&path).map_err(|source| TemplateError::Read {
-                        path: path.clone(),
-                        source,
-                    })?;
-                env.add_template_owned(name, source)
-                    .map_err(|e| TemplateError::Syntax {
-                        line: e.line().unwrap_or(1),
-                        message: e.detail().unwrap_or("syntax error").to_owned(),
-                        path,
-                    })?;
-            }
-        }
+        check_filter_names(&env, &filters)?;
+        filters::install(&mut env, &filters);
+        let paths = load::compile_dirs(&mut env, &config.dirs)?;
+        load::check_filters(&env, &paths)?;
         Ok(Templates {
             env,
             max_output_bytes: config.max_output_bytes,
+            filters,
         })
     }
 
-    /// Renders the first of `template.names` that exists.
-    pub(crate) fn render(
+    /// The context of one rendering: the view's values, then `request`,
+    /// `csrf_token` and `csrf_input`, then the context processors' values
+    /// (`processed`), each over the ones before (Django's Jinja2 backend).
+    pub(crate) fn context(
         &self,
         template: &PendingTemplate,
         request: &RequestResource,
+        processed: serde_json::Map<String, serde_json::Value>,
+    ) -> Value {
+        globals::context(&template.context, request, processed)
+    }
+
+    /// Renders the first of `names` that exists with `context`: inline, or
+    /// on a blocking thread when filter components may be called.
+    pub(crate) async fn render(
+        self: &Arc<Self>,
+        names: &[String],
+        context: Value,
     ) -> Result<String, RenderError> {
-        let Some(found) = template
-            .names
+        if self.filters.is_empty() {
+            return self.render_now(names, context);
+        }
+        let this = Arc::clone(self);
+        let names = names.to_vec();
+        let runtime = tokio::runtime::Handle::current();
+        tokio::task::spawn_blocking(move || {
+            let calls = Value::from_object(FilterCalls::new(Arc::clone(&this), runtime));
+            let calls = Value::from_iter([(filters::CALLS, calls)]);
+            let context = minijinja::context! { ..calls, ..context };
+            this.render_now(&names, context)
+        })
+        .await
+        .map_err(|e| RenderError(format!("rendering failed: {e}")))?
+    }
+
+    fn render_now(&self, names: &[String], context: Value) -> Result<String, RenderError> {
+        let Some(found) = names
             .iter()
             .find_map(|name| self.env.get_template(name).ok())
         else {
             return Err(RenderError(format!(
                 "TemplateDoesNotExist: {}",
-                template.names.join(", ")
+                names.join(", ")
             )));
         };
-        let context = globals::context(&template.context, request);
         let mut out = Capped::new(self.max_output_bytes);
         match found.render_captured_to(context, &mut out) {
             Ok(_) => String::from_utf8(out.buf)
@@ -121,6 +169,31 @@ impl Templates {
             Err(e) => Err(RenderError(describe(&e))),
         }
     }
+}
+
+/// Refuses a filter name provided twice, or shadowing a built-in.
+fn check_filter_names(
+    env: &Environment<'static>,
+    filters: &[FilterComponent],
+) -> Result<(), TemplateError> {
+    let mut seen: std::collections::HashMap<&str, &str> = std::collections::HashMap::new();
+    for component in filters {
+        for filter in &component.filters {
+            let clash = if let Some(other) = seen.insert(filter, &component.name) {
+                format!("is also provided by filter component `{other}`")
+            } else if load::exists(env, filter) {
+                "would replace a built-in filter".to_owned()
+            } else {
+                continue;
+            };
+            return Err(TemplateError::DuplicateFilter {
+                filter: filter.clone(),
+                component: component.name.clone(),
+                clash,
+            });
+        }
+    }
+    Ok(())
 }
 
 /// An error as Django would name it, with the template and line.
@@ -151,71 +224,5 @@ fn describe(e: &minijinja::Error) -> String {
         format!("{what}{place}")
     } else {
         format!("{what}: {detail}{place}")
-    }
-}
-
-/// Every file under `dir` as (name with '/' separators, path), sorted;
-/// hidden files and folders are skipped (editor swap files, `.git`).
-fn files(dir: &Path) -> Result<Vec<(String, PathBuf)>, TemplateError> {
-    let mut out = Vec::new();
-    let mut pending = vec![dir.to_owned()];
-    while let Some(folder) = pending.pop() {
-        let read = std::fs::read_dir(&folder).map_err(|source| TemplateError::Read {
-            path: folder.clone(),
-            source,
-        })?;
-        for entry in read {
-            let entry = entry.map_err(|source| TemplateError::Read {
-                path: folder.clone(),
-                source,
-            })?;
-            let path = entry.path();
-            if entry.file_name().to_string_lossy().starts_with('.') {
-                continue;
-            }
-            if path.is_dir() {
-                pending.push(path);
-            } else if let Ok(rel) = path.strip_prefix(dir) {
-                let name: Vec<String> = rel
-                    .components()
-                    .map(|c| c.as_os_str().to_string_lossy().into_owned())
-                    .collect();
-                out.push((name.join("/"), path));
-            }
-        }
-    }
-    out.sort();
-    Ok(out)
-}
-
-/// Output with a ceiling: writing past it fails the rendering.
-struct Capped {
-    buf: Vec<u8>,
-    max: usize,
-    over: bool,
-}
-
-impl Capped {
-    fn new(max: usize) -> Self {
-        Capped {
-            buf: Vec::new(),
-            max,
-            over: false,
-        }
-    }
-}
-
-impl std::io::Write for Capped {
-    fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
-        if self.buf.len() + data.len() > self.max {
-            self.over = true;
-            return Err(std::io::Error::other("template output limit"));
-        }
-        self.buf.extend_from_slice(data);
-        Ok(data.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
     }
 }

@@ -1,4 +1,5 @@
-//! Reload on file changes: the config file and every component it names.
+//! Reload on file changes: the config file, every component it names and
+//! everything under its template folders.
 //!
 //! Directories are watched rather than files, so a file replaced by rename
 //! (how editors and deploy tools write) is seen like one written in place.
@@ -33,7 +34,11 @@ pub fn spawn(live: Arc<LivePipeline>) -> notify::Result<tokio::task::JoinHandle<
     let mut files = watch_dirs(&mut watcher, &mut watched_dirs, &live);
     Ok(tokio::spawn(async move {
         while let Some(paths) = rx.recv().await {
-            if !paths.iter().any(|p| files.contains(&canonical(p))) {
+            let relevant = |p: &PathBuf| {
+                let p = canonical(p);
+                files.0.contains(&p) || files.1.iter().any(|dir| p.starts_with(dir))
+            };
+            if !paths.iter().any(relevant) {
                 continue;
             }
             // Let a burst of writes settle into one reload.
@@ -51,13 +56,13 @@ pub fn spawn(live: Arc<LivePipeline>) -> notify::Result<tokio::task::JoinHandle<
     }))
 }
 
-/// Starts watching the folder of every file a reload depends on; returns
-/// those files.
+/// Starts watching the folder of every file a reload depends on, and the
+/// template folders with all they hold; returns those files and folders.
 fn watch_dirs(
     watcher: &mut notify::RecommendedWatcher,
     watched: &mut BTreeSet<PathBuf>,
     live: &LivePipeline,
-) -> BTreeSet<PathBuf> {
+) -> (BTreeSet<PathBuf>, Vec<PathBuf>) {
     let files: BTreeSet<PathBuf> = live.watched_files().iter().map(|p| canonical(p)).collect();
     for file in &files {
         let Some(dir) = file.parent() else { continue };
@@ -67,7 +72,21 @@ fn watch_dirs(
             tracing::warn!("cannot watch {}: {e}", dir.display());
         }
     }
-    files
+    let dirs: Vec<PathBuf> = live
+        .watched_dirs()
+        .iter()
+        .filter_map(|d| d.canonicalize().ok())
+        .collect();
+    for dir in &dirs {
+        // A folder already watched on its own (it holds the config) is
+        // watched again, recursively.
+        if watched.insert(dir.join("**"))
+            && let Err(e) = watcher.watch(dir, RecursiveMode::Recursive)
+        {
+            tracing::warn!("cannot watch {}: {e}", dir.display());
+        }
+    }
+    (files, dirs)
 }
 
 /// Absolute, with symlinks in the folder resolved, so event paths and

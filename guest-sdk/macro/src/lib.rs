@@ -1,4 +1,5 @@
-//! `#[middleware]` and `#[view]` for `shallot-guest`.
+//! `#[middleware]`, `#[view]`, `#[context_processor]` and `#[filters]`
+//! for `shallot-guest`.
 //!
 //! Both expand to a private module holding the wit-bindgen preamble for a
 //! world made of exactly what the author wrote: a middleware exports only the
@@ -191,6 +192,110 @@ pub fn view(attr: TokenStream, item: TokenStream) -> TokenStream {
                     view: ::shallot_guest::ViewInfo,
                 ) -> ::core::result::Result<::shallot_guest::Response, ::shallot_guest::Error> {
                     super::#name(req, view)
+                }
+            }
+
+            export!(Export with_types_in self);
+        }
+    }
+    .into()
+}
+
+/// Marks a context processor: `fn NAME(req: &Request) -> Result<Map<String,
+/// Value>, Error>`. The component exports `shallot:http/context-processor`.
+#[proc_macro_attribute]
+pub fn context_processor(attr: TokenStream, item: TokenStream) -> TokenStream {
+    if !attr.is_empty() {
+        return syn::Error::new(Span::call_site(), "#[context_processor] takes no arguments")
+            .to_compile_error()
+            .into();
+    }
+    let func = parse_macro_input!(item as ItemFn);
+    let name = &func.sig.ident;
+    let bindings = bindings("export shallot:http/context-processor@0.1.0;");
+    quote! {
+        #func
+
+        #[doc(hidden)]
+        #[allow(unsafe_code, clippy::all, reason = "wit-bindgen generated exports")]
+        mod __shallot_context_processor {
+            #bindings
+
+            struct Export;
+
+            impl exports::shallot::http::context_processor::Guest for Export {
+                fn context(
+                    req: &::shallot_guest::Request,
+                ) -> ::core::result::Result<::std::string::String, ::shallot_guest::Error> {
+                    let values: ::shallot_guest::Map<::std::string::String, ::shallot_guest::Value> =
+                        super::#name(req)?;
+                    ::core::result::Result::Ok(::shallot_guest::Value::Object(values).to_string())
+                }
+            }
+
+            export!(Export with_types_in self);
+        }
+    }
+    .into()
+}
+
+/// Marks the function applying a component's template filters:
+/// `#[filters("shout", "emphasize")] fn apply(name: &str, value: Value,
+/// args: Vec<Value>) -> Result<Filtered, Error>`. The names are what
+/// templates may write after `|`.
+#[proc_macro_attribute]
+pub fn filters(attr: TokenStream, item: TokenStream) -> TokenStream {
+    let names = parse_macro_input!(
+        attr with syn::punctuated::Punctuated::<syn::LitStr, syn::Token![,]>::parse_terminated
+    );
+    let func = parse_macro_input!(item as ItemFn);
+    if names.is_empty() {
+        let e = syn::Error::new_spanned(
+            &func.sig,
+            "#[filters(\"name\", ...)] needs the filter names",
+        )
+        .to_compile_error();
+        return quote!(#func #e).into();
+    }
+    let name = &func.sig.ident;
+    let names = names.iter();
+    let bindings = bindings("export shallot:http/template-filters@0.1.0;");
+    quote! {
+        #func
+
+        #[doc(hidden)]
+        #[allow(unsafe_code, clippy::all, reason = "wit-bindgen generated exports")]
+        mod __shallot_filters {
+            #bindings
+
+            use exports::shallot::http::template_filters::{Filtered, Guest};
+
+            struct Export;
+
+            impl Guest for Export {
+                fn names() -> ::std::vec::Vec<::std::string::String> {
+                    ::std::vec![#(::std::string::String::from(#names)),*]
+                }
+
+                fn apply(
+                    name: ::std::string::String,
+                    value: ::std::string::String,
+                    args: ::std::vec::Vec<::std::string::String>,
+                ) -> ::core::result::Result<Filtered, ::shallot_guest::Error> {
+                    let parse = |json: &str| {
+                        ::shallot_guest::__private::serde_json::from_str(json)
+                            .map_err(|e| ::shallot_guest::Error::internal(e.to_string()))
+                    };
+                    let value = parse(&value)?;
+                    let args = args.iter().map(|a| parse(a)).collect::<::core::result::Result<_, _>>()?;
+                    let filtered = super::#name(&name, value, args)?;
+                    ::core::result::Result::Ok(match filtered {
+                        ::shallot_guest::Filtered::Value(v) => Filtered { json: v.to_string(), safe: false },
+                        ::shallot_guest::Filtered::Safe(s) => Filtered {
+                            json: ::shallot_guest::Value::String(s).to_string(),
+                            safe: true,
+                        },
+                    })
                 }
             }
 

@@ -1,4 +1,5 @@
-//! `[[middleware]]` and `[views.NAME]`: one [`ComponentSpec`] per entry.
+//! `[[middleware]]`, `[views.NAME]` and the template components: one
+//! [`ComponentSpec`] per entry.
 //! Everything an entry says is checked here, where the text is at hand, so
 //! that a bad file, name or value is reported with its line and column
 //! rather than when the component is loaded.
@@ -24,29 +25,43 @@ pub(super) fn middleware(
     raw: Vec<Spanned<RawComponent>>,
     defaults: &Limits,
 ) -> Result<Vec<ComponentSpec>, ConfigError> {
-    let mut middleware: Vec<ComponentSpec> = Vec::with_capacity(raw.len());
-    for (i, mw) in raw.into_iter().enumerate() {
-        let field = format!("middleware[{i}]");
-        let span = mw.span();
-        let mut mw = mw.into_inner();
-        let Some(name) = mw.name.take() else {
-            return Err(src.error(span, &field, "a middleware needs a `name`".to_owned()));
+    named_list(src, base, raw, defaults, "middleware", "middleware")
+}
+
+/// An array of tables of named components (`[[middleware]]`,
+/// `[[templates.context_processors]]`), in order: `kind` names one in
+/// messages, `key` is the array's dotted name.
+pub(super) fn named_list(
+    src: &Source<'_>,
+    base: &Path,
+    raw: Vec<Spanned<RawComponent>>,
+    defaults: &Limits,
+    kind: &str,
+    key: &str,
+) -> Result<Vec<ComponentSpec>, ConfigError> {
+    let mut list: Vec<ComponentSpec> = Vec::with_capacity(raw.len());
+    for (i, entry) in raw.into_iter().enumerate() {
+        let field = format!("{key}[{i}]");
+        let span = entry.span();
+        let mut entry = entry.into_inner();
+        let Some(name) = entry.name.take() else {
+            return Err(src.error(span, &field, format!("a {kind} needs a `name`")));
         };
         check_name(src, &format!("{field}.name"), &name)?;
-        if let Some(prev) = middleware.iter().position(|m| m.name == *name.get_ref()) {
+        if let Some(prev) = list.iter().position(|m| m.name == *name.get_ref()) {
             return Err(src.error(
                 name.span(),
                 &format!("{field}.name"),
                 format!(
-                    "duplicate middleware name {:?} (also middleware[{prev}])",
+                    "duplicate {kind} name {:?} (also {key}[{prev}])",
                     name.get_ref()
                 ),
             ));
         }
-        let spec = component_spec(src, base, &field, name.into_inner(), span, mw, defaults)?;
-        middleware.push(spec);
+        let spec = component_spec(src, base, &field, name.into_inner(), span, entry, defaults)?;
+        list.push(spec);
     }
-    Ok(middleware)
+    Ok(list)
 }
 
 /// `[views.NAME]`, by name; each starts from the `[limits]` `defaults`.

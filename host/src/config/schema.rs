@@ -41,6 +41,10 @@ pub(super) struct RawTemplates {
     pub(super) fuel: Option<Number>,
     pub(super) max_output_kib: Option<Number>,
     pub(super) recursion_limit: Option<Number>,
+    #[serde(default)]
+    pub(super) context_processors: Vec<Spanned<RawComponent>>,
+    #[serde(default)]
+    pub(super) filters: Vec<Spanned<RawComponent>>,
 }
 
 /// `[static]`.

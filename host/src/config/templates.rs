@@ -4,13 +4,16 @@
 
 use std::path::{Path, PathBuf};
 
-use super::ConfigError;
+use crate::limits::Limits;
+
+use super::component::named_list;
 use super::locate::Source;
 use super::numbers::to_usize;
 use super::schema::{RawStatic, RawTemplates};
+use super::{ComponentSpec, ConfigError};
 
 /// `[templates]`: what the host renders template responses with.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct TemplatesConfig {
     /// Folders searched in order, resolved against the config file's
     /// folder; the first that holds a name wins (Django's `DIRS`).
@@ -23,6 +26,11 @@ pub struct TemplatesConfig {
     /// How deep `include`s, macros, blocks and nested loops may go.
     /// Default 100 (the engine's own ceiling is 500).
     pub recursion_limit: usize,
+    /// `[[templates.context_processors]]`, in order: components whose
+    /// values every rendering's context gets.
+    pub context_processors: Vec<ComponentSpec>,
+    /// `[[templates.filters]]`: components providing template filters.
+    pub filters: Vec<ComponentSpec>,
 }
 
 impl Default for TemplatesConfig {
@@ -32,6 +40,8 @@ impl Default for TemplatesConfig {
             fuel: 1_000_000,
             max_output_bytes: 4 << 20,
             recursion_limit: 100,
+            context_processors: Vec::new(),
+            filters: Vec::new(),
         }
     }
 }
@@ -41,8 +51,45 @@ pub(super) fn templates(
     src: &Source<'_>,
     base: &Path,
     raw: RawTemplates,
+    defaults: &Limits,
 ) -> Result<TemplatesConfig, ConfigError> {
-    let mut out = TemplatesConfig::default();
+    let context_processors = named_list(
+        src,
+        base,
+        raw.context_processors,
+        defaults,
+        "context processor",
+        "templates.context_processors",
+    )?;
+    for (i, entry) in raw.filters.iter().enumerate() {
+        let granted = [
+            (
+                "allowed_outbound_hosts",
+                entry.get_ref().allowed_outbound_hosts.first(),
+            ),
+            ("key_value_stores", entry.get_ref().key_value_stores.first()),
+        ];
+        if let Some((field, Some(first))) = granted.into_iter().find(|(_, v)| v.is_some()) {
+            return Err(src.error(
+                first.span(),
+                &format!("templates.filters[{i}].{field}"),
+                "filters are pure functions of their arguments and get no capability".to_owned(),
+            ));
+        }
+    }
+    let filters = named_list(
+        src,
+        base,
+        raw.filters,
+        defaults,
+        "filter component",
+        "templates.filters",
+    )?;
+    let mut out = TemplatesConfig {
+        context_processors,
+        filters,
+        ..TemplatesConfig::default()
+    };
     for (i, dir) in raw.dirs.iter().enumerate() {
         let path = base.join(dir.get_ref());
         if !path.is_dir() {

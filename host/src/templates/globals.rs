@@ -50,10 +50,12 @@ fn static_path(prefix: &str, path: &str) -> String {
 }
 
 /// The context of one rendering: the view's, then `request`, `csrf_token`
-/// and `csrf_input` over it (Django's Jinja2 backend sets those last).
+/// and `csrf_input`, then the context processors' values, each over the
+/// ones before (the order of Django's Jinja2 backend).
 pub(super) fn context(
     view: &serde_json::Map<String, serde_json::Value>,
     request: &RequestResource,
+    processed: serde_json::Map<String, serde_json::Value>,
 ) -> Value {
     let token = request
         .attributes
@@ -64,10 +66,14 @@ pub(super) fn context(
         r#"<input type="hidden" name="csrfmiddlewaretoken" value="{}">"#,
         super::escape::markupsafe(&token)
     );
+    // `context!` lets earlier sources win a key.
     minijinja::context! {
-        request => Value::from_object(TemplateRequest::of(request)),
-        csrf_token => token,
-        csrf_input => Value::from_safe_string(input),
+        ..Value::from_serialize(&processed),
+        ..minijinja::context! {
+            request => Value::from_object(TemplateRequest::of(request)),
+            csrf_token => token,
+            csrf_input => Value::from_safe_string(input),
+        },
         ..Value::from_serialize(view)
     }
 }

@@ -527,6 +527,10 @@ async fn fuzz_host() {
     assert_eq!(out.response.status(), 500, "Response::new(99) traps");
 }
 
+// The template components are tested with the rendering they serve.
+#[allow(unused_imports, reason = "only checks that the tests exist")]
+use crate::templates::{site_context, text_filters};
+
 // The capability-using guests are tested together, as an app.
 #[allow(unused_imports, reason = "only checks that the tests exist")]
 use crate::apps::{account, login_required, rate_limit, sessions};

@@ -322,3 +322,64 @@ fn sha256(bytes: &[u8]) -> Vec<u8> {
     use sha2::Digest;
     sha2::Sha256::digest(bytes).to_vec()
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn templates_are_watched_and_a_broken_one_keeps_the_previous_version() {
+    let dir = temp_dir("templates");
+    let templates = dir.join("templates");
+    std::fs::create_dir_all(templates.join("pages")).unwrap();
+    replace(&templates.join("pages/page.html"), b"v1");
+    let path = dir.join("shallot.toml");
+    let toml = with_guests(
+        "[templates]\ndirs = [\"templates\"]\n\
+         [views.v]\ncomponent = \"{probe-view}\"\nconfig = { action = \"template:pages/page.html\" }\n\
+         [[routes]]\npath = \"ok\"\nview = \"v\"\n",
+    );
+    replace(&path, toml.as_bytes());
+    let live = Arc::new(LivePipeline::load(&path).await.unwrap());
+    let _watch = shallot::watch::spawn(live.clone()).unwrap();
+    let body_is = |want: &'static str| {
+        let live = live.clone();
+        move || {
+            let live = live.clone();
+            async move { live.current().handle(get("/ok")).await.body() == want.as_bytes() }
+        }
+    };
+    assert!(body_is("v1")().await);
+
+    // A changed template, in a subfolder, is served after the reload.
+    replace(
+        &templates.join("pages/page.html"),
+        b"v2 {{ url('x') if false }}",
+    );
+    assert!(
+        wait_for(body_is("v2 ")).await,
+        "the changed template was never served"
+    );
+
+    // A broken one is refused: the previous version keeps serving, and
+    // the status names the file and line.
+    let version = live.status().version;
+    replace(&templates.join("pages/page.html"), b"ok\n{% if %}");
+    let refused = wait_for(|| {
+        let live = live.clone();
+        async move { live.status().last_error.is_some() }
+    })
+    .await;
+    assert!(refused, "the broken template was never reported");
+    let error = live.status().last_error.unwrap();
+    assert!(error.contains("pages/page.html:2: "), "{error}");
+    assert_eq!(live.status().version, version);
+    assert!(body_is("v2 ")().await);
+
+    // A new template file is seen too.
+    replace(
+        &templates.join("pages/page.html"),
+        b"{% include 'new.html' %}",
+    );
+    replace(&templates.join("new.html"), b"included");
+    assert!(
+        wait_for(body_is("included")).await,
+        "the new template was never served"
+    );
+}
