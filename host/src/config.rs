@@ -8,7 +8,7 @@
 //! Loading is two steps: serde reads the file's shape (`schema`), keeping
 //! where each value was written, then each section is checked in its own
 //! module (`server`, `limits`, `key_value`, `component` with its `grants` and
-//! `instance_policy`, `routes`, `templates`) while that position is still at hand to
+//! `instance_policy`, `routes`, `urlconfs`, `templates`) while that position is still at hand to
 //! point at.
 
 use std::collections::BTreeMap;
@@ -33,12 +33,14 @@ mod server;
 mod templates;
 #[cfg(test)]
 mod tests;
+mod urlconfs;
 
 pub use crate::capability::{Grants, KvQuota};
 pub use error::ConfigError;
 use locate::Source;
 use schema::RawConfig;
 pub use templates::TemplatesConfig;
+pub use urlconfs::{ErrorViews, UrlConf};
 
 /// The validated contents of a `shallot.toml`.
 #[derive(Debug, Clone)]
@@ -55,6 +57,11 @@ pub struct Config {
     pub routes: Vec<RouteDef>,
     /// The compiled URL resolver for `routes`.
     pub router: Router,
+    /// `[error_views]`: the root URLconf's error views.
+    pub error_views: ErrorViews,
+    /// `[urlconfs.NAME]`: URLconfs a middleware may pick for a request
+    /// (request attribute `urlconf`, Django's `request.urlconf`).
+    pub urlconfs: BTreeMap<String, UrlConf>,
     /// `[limits]`: server-wide limits (the per-component defaults are folded
     /// into each [`ComponentSpec`]).
     pub limits: GlobalLimits,
@@ -194,7 +201,9 @@ impl Config {
         let key_value_quota = key_value::quota(&src, &raw.key_value)?;
         let middleware = component::middleware(&src, base, raw.middleware, &defaults)?;
         let views = component::views(&src, base, raw.views, &defaults)?;
-        let (routes, router) = routes::compile(&src, &views, raw.routes)?;
+        let (routes, router) = routes::compile(&src, &views, "routes", raw.routes)?;
+        let error_views = urlconfs::error_views(&src, &views, "error_views", raw.error_views)?;
+        let urlconfs = urlconfs::urlconfs(&src, &views, raw.urlconfs)?;
         let templates = templates::templates(&src, base, raw.templates, &defaults)?;
         let static_url = templates::static_url(&src, raw.static_files)?;
         Ok(Config {
@@ -204,6 +213,8 @@ impl Config {
             views,
             routes,
             router,
+            error_views,
+            urlconfs,
             limits,
             key_value_path: key_value::path(base, &raw.key_value),
             key_value_quota,

@@ -24,14 +24,18 @@ use std::sync::Arc;
 
 use wasmtime::component::Resource;
 
+mod errors;
+mod render;
+
 use crate::bindings::types::{Error, ErrorKind, ViewInfo};
 use crate::component::{ContextProcessorComponent, Loaded, MiddlewareComponent, ViewComponent};
 use crate::error::{Failure, response_for_failure};
 use crate::hooks::Hook;
 use crate::instance::{InstancePool, Slot, classify, instantiate};
 use crate::resources::{RequestResource, ResponseResource};
-use crate::router::{ResolverMatch, Router};
+use crate::router::ResolverMatch;
 use crate::templates::Templates;
+use crate::urlconfs::{self, UrlConfs};
 
 type Resp = ResponseResource;
 
@@ -41,7 +45,7 @@ type Resp = ResponseResource;
 pub(crate) struct Chain<'p> {
     pub(crate) middleware: &'p [MiddlewareComponent],
     pub(crate) views: &'p HashMap<String, ViewComponent>,
-    pub(crate) router: &'p Router,
+    pub(crate) urlconfs: &'p UrlConfs,
     pub(crate) context_processors: &'p [ContextProcessorComponent],
     pub(crate) templates: &'p Arc<Templates>,
 }
@@ -59,6 +63,9 @@ pub(crate) struct Invocation<'p> {
     view_pool: Option<Arc<InstancePool>>,
     /// One slot per context processor, like the middleware's.
     processor_slots: Vec<Option<Slot>>,
+    /// The error view's slot and pool, like the view's.
+    error_slot: Option<Slot>,
+    error_pool: Option<Arc<InstancePool>>,
 }
 
 impl<'p> Invocation<'p> {
@@ -76,6 +83,8 @@ impl<'p> Invocation<'p> {
             view_slot: None,
             view_pool: None,
             processor_slots,
+            error_slot: None,
+            error_pool: None,
         }
     }
 
@@ -113,6 +122,9 @@ impl<'p> Invocation<'p> {
         if let (Some(pool), Some(slot)) = (&self.view_pool, self.view_slot.take()) {
             pool.give_back(slot);
         }
+        if let (Some(pool), Some(slot)) = (&self.error_pool, self.error_slot.take()) {
+            pool.give_back(slot);
+        }
         for (k, slot) in self.processor_slots.iter_mut().enumerate() {
             if let (Some(pool), Some(slot)) = (
                 &self.pipeline.context_processors[k].loaded.pool,
@@ -129,6 +141,7 @@ impl<'p> Invocation<'p> {
             .slots
             .iter()
             .chain(std::iter::once(&self.view_slot))
+            .chain(std::iter::once(&self.error_slot))
             .chain(&self.processor_slots)
             .flatten()
         {
@@ -162,7 +175,10 @@ impl<'p> Invocation<'p> {
                 }
                 Err(failure) => {
                     entered = k;
-                    early = Some(self.failure_response(k, Hook::ProcessRequest, &failure));
+                    early = Some(
+                        self.failure_response(k, Hook::ProcessRequest, &failure)
+                            .await,
+                    );
                     break;
                 }
             }
@@ -174,7 +190,10 @@ impl<'p> Invocation<'p> {
         for k in (0..entered).rev() {
             resp = match self.process_response(k, resp).await {
                 Ok(resp) => resp,
-                Err(failure) => self.failure_response(k, Hook::ProcessResponse, &failure),
+                Err(failure) => {
+                    self.failure_response(k, Hook::ProcessResponse, &failure)
+                        .await
+                }
             };
         }
         resp
@@ -194,9 +213,30 @@ impl<'p> Invocation<'p> {
 
     /// Resolution, `process_view`, the view and `process_exception`.
     async fn view_response(&mut self) -> Resp {
-        let Some(matched) = self.pipeline.router.resolve(&self.request.raw_path) else {
+        // Django's resolve_request: `request.urlconf`, if a middleware set
+        // one, replaces the root URLconf for the rest of the request.
+        let pipeline = self.pipeline;
+        let chosen = self
+            .request
+            .attributes
+            .iter()
+            .find(|(k, _)| k == urlconfs::ATTRIBUTE)
+            .map(|(_, v)| v.clone());
+        let Some(urlconf) = pipeline.urlconfs.get(chosen.as_deref()) else {
+            let message = format!(
+                "request.urlconf names no URLconf: {:?}",
+                chosen.unwrap_or_default()
+            );
+            tracing::error!(path = self.request.path, "{message}");
+            return self.error_response(ErrorKind::Internal, &message).await;
+        };
+        self.request.urlconf = chosen;
+        let Some(matched) = urlconf.router.resolve(&self.request.raw_path) else {
             // Resolver404: no process_view, no process_exception.
-            return response_for_failure(ErrorKind::NotFound);
+            // What page_not_found shows for it: the class name.
+            return self
+                .error_response(ErrorKind::NotFound, "Resolver404")
+                .await;
         };
         let info = view_info(&matched);
 
@@ -205,7 +245,7 @@ impl<'p> Invocation<'p> {
             match self.process_view(k, &info).await {
                 Ok(None) => {}
                 Ok(Some(resp)) => return resp,
-                Err(failure) => return self.failure_response(k, Hook::ProcessView, &failure),
+                Err(failure) => return self.failure_response(k, Hook::ProcessView, &failure).await,
             }
         }
 
@@ -219,90 +259,6 @@ impl<'p> Invocation<'p> {
         self.exception_response(&error, failure.kind()).await
     }
 
-    /// `process_template_response` bottom to top, every one of them, then
-    /// the rendering. A failing template hook leaves `_get_response` (no
-    /// `process_exception`); a failing rendering is offered to
-    /// `process_exception`, whose response is returned as it is.
-    async fn template_response(&mut self, mut resp: Resp) -> Resp {
-        for k in (0..self.pipeline.middleware.len()).rev() {
-            resp = match self.process_template_response(k, resp).await {
-                Ok(resp) => resp,
-                Err(failure) => {
-                    return self.failure_response(k, Hook::ProcessTemplateResponse, &failure);
-                }
-            };
-        }
-        let error = match self.render(&mut resp).await {
-            Ok(()) => return resp,
-            Err(error) => error,
-        };
-        tracing::error!(
-            path = self.request.path,
-            "rendering failed: {}",
-            error.message
-        );
-        self.exception_response(&error, ErrorKind::Internal).await
-    }
-
-    /// `TemplateResponse.render()`: the context processors, then the body
-    /// from the template, the template forgotten. A response that stopped
-    /// being a template response has no `render` (Django: an
-    /// `AttributeError`).
-    async fn render(&mut self, resp: &mut Resp) -> Result<(), Error> {
-        let Some(template) = resp.template.take() else {
-            return Err(Error {
-                kind: ErrorKind::Internal,
-                message: "'HttpResponse' object has no attribute 'render': a \
-                          process-template-response returned a response without a template"
-                    .to_owned(),
-            });
-        };
-        let mut processed = serde_json::Map::new();
-        for k in 0..self.pipeline.context_processors.len() {
-            processed.extend(self.context_processor(k).await?);
-        }
-        let templates = self.pipeline.templates;
-        let context = templates.context(&template, &self.request, processed);
-        let body = templates
-            .render(&template.names, context)
-            .await
-            .map_err(|e| Error {
-                kind: ErrorKind::Internal,
-                message: e.0,
-            })?;
-        resp.body = body.into();
-        Ok(())
-    }
-
-    /// Context processor `k`'s values: a JSON object, or the error that
-    /// fails the rendering.
-    async fn context_processor(
-        &mut self,
-        k: usize,
-    ) -> Result<serde_json::Map<String, serde_json::Value>, Error> {
-        let processor = &self.pipeline.context_processors[k];
-        let hook = &processor.context;
-        let returned = guest_call(
-            &mut self.processor_slots[k],
-            &processor.loaded,
-            &mut self.request,
-            async |g, req| g.export(hook)?.call_context(&mut g.store, req).await,
-        )
-        .await;
-        let label = &processor.loaded.context.label;
-        let json = returned.map_err(|failure| {
-            failure.log(label, Hook::ContextProcessor, &self.request.path);
-            failure.to_wit(label, Hook::ContextProcessor)
-        })?;
-        match serde_json::from_str(&json) {
-            Ok(serde_json::Value::Object(values)) => Ok(values),
-            _ => Err(Error {
-                kind: ErrorKind::Internal,
-                message: format!("{label} returned a context that is not a JSON object"),
-            }),
-        }
-    }
-
     /// `process_exception` bottom to top; the first response wins, and
     /// without one the failure becomes the status response for `kind`.
     async fn exception_response(&mut self, error: &Error, kind: ErrorKind) -> Resp {
@@ -310,10 +266,14 @@ impl<'p> Invocation<'p> {
             match self.process_exception(k, error).await {
                 Ok(None) => {}
                 Ok(Some(resp)) => return resp,
-                Err(failure) => return self.failure_response(k, Hook::ProcessException, &failure),
+                Err(failure) => {
+                    return self
+                        .failure_response(k, Hook::ProcessException, &failure)
+                        .await;
+                }
             }
         }
-        response_for_failure(kind)
+        self.error_response(kind, &error.message).await
     }
 
     // ===== the hooks =====
@@ -432,15 +392,6 @@ impl<'p> Invocation<'p> {
     ) -> Result<T, Failure> {
         let component = &self.pipeline.middleware[k].loaded;
         guest_call(&mut self.slots[k], component, &mut self.request, hook).await
-    }
-
-    // ===== helpers =====
-
-    /// `convert_exception_to_response` for middleware `k`'s `hook`.
-    fn failure_response(&self, k: usize, hook: Hook, failure: &Failure) -> Resp {
-        let label = &self.pipeline.middleware[k].loaded.context.label;
-        failure.log(label, hook, &self.request.path);
-        response_for_failure(failure.kind())
     }
 }
 

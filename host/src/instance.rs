@@ -99,7 +99,9 @@ impl Slot {
         &mut self,
         request: &mut RequestResource,
     ) -> Result<Resource<RequestResource>, Failure> {
-        self.store.data_mut().meter.begin_call();
+        let data = self.store.data_mut();
+        data.meter.begin_call();
+        data.urlconf.clone_from(&request.urlconf);
         self.store.set_epoch_deadline(1);
         // Errs only when the engine counts no fuel: then there is nothing to set.
         let _ = self.store.set_fuel(self.fuel_budget());

@@ -47,6 +47,7 @@ pub mod server;
 mod state;
 mod templates;
 mod untrusted;
+mod urlconfs;
 pub mod watch;
 
 pub use config::{Config, ConfigError, InstancePolicy, ReusePolicy};

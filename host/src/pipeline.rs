@@ -17,6 +17,7 @@ use crate::load_error::LoadError;
 use crate::resources::{RequestResource, ResponseResource};
 use crate::router::Router;
 use crate::templates::Templates;
+use crate::urlconfs::UrlConfs;
 
 /// The peer of a request, as a request extension (like axum's `ConnectInfo`).
 /// Requests without it are treated as coming from 127.0.0.1.
@@ -50,6 +51,7 @@ pub struct Pipeline {
     pub(crate) middleware: Vec<MiddlewareComponent>,
     pub(crate) views: HashMap<String, ViewComponent>,
     pub(crate) router: Router,
+    pub(crate) urlconfs: UrlConfs,
     pub(crate) context_processors: Vec<ContextProcessorComponent>,
     pub(crate) templates: Arc<Templates>,
     request_timeout: std::time::Duration,
@@ -74,7 +76,8 @@ impl Pipeline {
             views.insert(name.clone(), runtime.load_view(spec, &services).await?);
         }
         let router = config.router.clone();
-        for endpoint in router.endpoints() {
+        let urlconfs = services.urlconfs.clone();
+        for endpoint in urlconfs.routers().flat_map(Router::endpoints) {
             if !views.contains_key(&endpoint.view) {
                 return Err(LoadError::UnknownView {
                     route: endpoint.pattern,
@@ -93,13 +96,14 @@ impl Pipeline {
         let templates = Arc::new(Templates::load(
             &config.templates,
             &config.static_url,
-            router.clone(),
+            urlconfs.clone(),
             filters,
         )?);
         Ok(Pipeline {
             middleware,
             views,
             router,
+            urlconfs,
             context_processors,
             templates,
             request_timeout: config.limits.request_timeout,
@@ -116,6 +120,23 @@ impl Pipeline {
         self.views.get(name)
     }
 
+    /// A one-line summary of the template side: templates loaded, context
+    /// processors, component filters.
+    pub fn templates_summary(&self) -> String {
+        let filters: Vec<&str> = self.templates.component_filters().collect();
+        format!(
+            "{} templates, {} context processors, {} component filters{}",
+            self.templates.count(),
+            self.context_processors.len(),
+            filters.len(),
+            if filters.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", filters.join(", "))
+            }
+        )
+    }
+
     /// The URL resolver.
     pub fn router(&self) -> &Router {
         &self.router
@@ -125,7 +146,7 @@ impl Pipeline {
         Chain {
             middleware: &self.middleware,
             views: &self.views,
-            router: &self.router,
+            urlconfs: &self.urlconfs,
             context_processors: &self.context_processors,
             templates: &self.templates,
         }
@@ -168,7 +189,7 @@ fn services(config: &Config) -> Result<Services, LoadError> {
     Ok(Services {
         kv,
         outbound: outbound::configure(),
-        router: urls::configure(&config.router),
+        urlconfs: urls::configure(config),
     })
 }
 
@@ -213,6 +234,7 @@ fn request_resource(req: http::Request<Bytes>) -> RequestResource {
         client_addr: client,
         scheme: scheme.as_str(),
         attributes: Vec::new(),
+        urlconf: None,
     }
 }
 

@@ -23,6 +23,9 @@ pub struct RequestResource {
     pub(crate) scheme: &'static str,
     /// Django's ad-hoc request attributes (`request.user`, ...), in the order set.
     pub(crate) attributes: Vec<(String, String)>,
+    /// The URLconf its URL was resolved with, once resolved (`None`: the
+    /// root one).
+    pub(crate) urlconf: Option<String>,
 }
 
 /// A response being built or passed between layers.

@@ -32,6 +32,9 @@ pub(crate) struct RequestState {
     pub(crate) current: Arc<ComponentContext>,
     /// Its limiter, CPU clock and host memory, charged by host functions.
     pub(crate) meter: Meter,
+    /// The URLconf the request's URL was resolved with (`None`: the root
+    /// one), for `reverse()`; set with each call's request.
+    pub(crate) urlconf: Option<String>,
     stdout: LogPipe,
     stderr: LogPipe,
     /// What `shallot:http/log` may still write in this request.
@@ -53,6 +56,7 @@ impl RequestState {
             meter: Meter::new(&component.limits),
             log_budget: LogBudget::new(component.limits.output_bytes),
             current: component,
+            urlconf: None,
             stdout,
             stderr,
         }
@@ -93,7 +97,11 @@ impl RequestState {
 
     pub(crate) fn urls(&mut self) -> UrlsView<'_> {
         UrlsView {
-            router: &self.current.services.router,
+            router: self
+                .current
+                .services
+                .urlconfs
+                .router(self.urlconf.as_deref()),
             meter: &mut self.meter,
         }
     }

@@ -18,7 +18,7 @@ use minijinja::value::Value;
 use crate::component::FilterComponent;
 use crate::config::TemplatesConfig;
 use crate::resources::{PendingTemplate, RequestResource};
-use crate::router::Router;
+use crate::urlconfs::UrlConfs;
 
 mod escape;
 mod filters;
@@ -27,6 +27,7 @@ mod load;
 mod output;
 
 use filters::FilterCalls;
+pub(crate) use globals::QUOTE;
 pub(crate) use load::files;
 use output::Capped;
 
@@ -93,14 +94,14 @@ impl Templates {
     pub(crate) fn load(
         config: &TemplatesConfig,
         static_url: &str,
-        router: Router,
+        urlconfs: UrlConfs,
         filters: Vec<FilterComponent>,
     ) -> Result<Templates, TemplateError> {
         let mut env = Environment::new();
         env.set_fuel(Some(config.fuel));
         env.set_recursion_limit(config.recursion_limit);
         escape::install(&mut env);
-        globals::install(&mut env, static_url, router);
+        globals::install(&mut env, static_url, urlconfs);
         check_filter_names(&env, &filters)?;
         filters::install(&mut env, &filters);
         let paths = load::compile_dirs(&mut env, &config.dirs)?;
@@ -122,6 +123,33 @@ impl Templates {
         processed: serde_json::Map<String, serde_json::Value>,
     ) -> Value {
         globals::context(&template.context, request, processed)
+    }
+
+    /// How many templates were loaded.
+    pub(crate) fn count(&self) -> usize {
+        self.env.templates().count()
+    }
+
+    /// The filters the filter components provide.
+    pub(crate) fn component_filters(&self) -> impl Iterator<Item = &str> {
+        self.filters
+            .iter()
+            .flat_map(|f| f.filters.iter().map(String::as_str))
+    }
+
+    /// Whether a template called `name` exists.
+    pub(crate) fn has(&self, name: &str) -> bool {
+        self.env.get_template(name).is_ok()
+    }
+
+    /// Renders `template` with its own context only: no request, no
+    /// context processors (Django's `template.render()` without a request).
+    pub(crate) async fn render_bare(
+        self: &Arc<Self>,
+        template: &PendingTemplate,
+    ) -> Result<String, RenderError> {
+        let context = Value::from_serialize(&template.context);
+        self.render(&template.names, context).await
     }
 
     /// Renders the first of `names` that exists with `context`: inline, or

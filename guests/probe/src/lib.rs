@@ -7,6 +7,8 @@
 //! - `fail:KIND:MESSAGE`: returns an error (`KIND` as in WIT, e.g.
 //!   `permission-denied`);
 //! - `trap`: panics;
+//! - `attribute:NAME=VALUE`: sets a request attribute and passes (e.g.
+//!   `attribute:urlconf=tenant`, Django's `request.urlconf`);
 //! - `template:A,B`: a template response for the candidates `A`, `B`
 //!   with the context `{"who": "<hook> of NAME", "seen": []}`;
 //! - response hook only: `header:NAME:VALUE` sets a header, `status:NNN`
@@ -46,6 +48,7 @@ enum Action {
     Headers(u32),
     Template(Vec<String>),
     Plain,
+    Attribute(String, String),
 }
 
 fn action(hook: &str) -> Action {
@@ -70,6 +73,10 @@ fn action(hook: &str) -> Action {
             Action::Template(names.split(',').map(str::to_owned).collect())
         }
         (Some("plain"), None, None) => Action::Plain,
+        (Some("attribute"), Some(pair), None) => {
+            let (name, value) = pair.split_once('=').expect("attribute:NAME=VALUE");
+            Action::Attribute(name.to_owned(), value.to_owned())
+        }
         _ => Action::Pass,
     }
 }
@@ -86,8 +93,12 @@ fn respond(status: u16, hook: &str) -> Response {
     Response::text(status, &format!("{hook} of {}", name()))
 }
 
-fn early(hook: &str) -> Result<Option<Response>, Error> {
+fn early(req: &Request, hook: &str) -> Result<Option<Response>, Error> {
     match action(hook) {
+        Action::Attribute(name, value) => {
+            req.set_attribute(&name, &value);
+            Ok(None)
+        }
         Action::Pass => Ok(None),
         Action::Respond(status) => Ok(Some(respond(status, hook))),
         Action::Fail(e) => Err(e),
@@ -106,28 +117,20 @@ fn early(hook: &str) -> Result<Option<Response>, Error> {
 
 #[middleware]
 impl Middleware for Probe {
-    fn process_request(&mut self, _req: &Request) -> Result<Option<Response>, Error> {
+    fn process_request(&mut self, req: &Request) -> Result<Option<Response>, Error> {
         self.calls += 1;
-        early("process-request")
+        early(req, "process-request")
     }
 
-    fn process_view(
-        &mut self,
-        _req: &Request,
-        _view: &ViewInfo,
-    ) -> Result<Option<Response>, Error> {
+    fn process_view(&mut self, req: &Request, _view: &ViewInfo) -> Result<Option<Response>, Error> {
         self.calls += 1;
-        early("process-view")
+        early(req, "process-view")
     }
 
-    fn process_exception(
-        &mut self,
-        _req: &Request,
-        err: &Error,
-    ) -> Result<Option<Response>, Error> {
+    fn process_exception(&mut self, req: &Request, err: &Error) -> Result<Option<Response>, Error> {
         self.calls += 1;
         log::info(&format!("exception {:?}: {}", err.kind, err.message));
-        early("process-exception")
+        early(req, "process-exception")
     }
 
     fn process_template_response(

@@ -68,6 +68,6 @@ pub(crate) struct Services {
     /// Opened only when some component is granted a store.
     pub(crate) kv: Option<kv::KvDatabase>,
     pub(crate) outbound: outbound::OutboundClient,
-    /// The route table, for `reverse()`.
-    pub(crate) router: crate::router::Router,
+    /// The URLconfs, for `reverse()`.
+    pub(crate) urlconfs: crate::urlconfs::UrlConfs,
 }

@@ -8,10 +8,10 @@ use crate::bindings::urls::{self, Host};
 use crate::limits::Meter;
 use crate::router::Router;
 
-/// Configure phase, once per pipeline: the route table every component
-/// reverses against (a cheap clone: the router is shared).
-pub(crate) fn configure(router: &Router) -> Router {
-    router.clone()
+/// Configure phase, once per pipeline: the URLconfs components reverse
+/// against (each request against the one its URL was resolved with).
+pub(crate) fn configure(config: &crate::config::Config) -> crate::urlconfs::UrlConfs {
+    crate::urlconfs::UrlConfs::new(config)
 }
 
 /// What `reverse` reaches: the pipeline's router, and the store's meter

@@ -11,10 +11,12 @@ pub(crate) async fn run(path: PathBuf) -> anyhow::Result<()> {
     let pipeline = Pipeline::load(&config).await?;
     print!("{}", shallot::pipeline::hook_table(&pipeline));
     println!(
-        "ok: {} middleware, {} views, {} routes",
+        "ok: {} middleware, {} views, {} routes, {} URLconfs; {}",
         pipeline.middleware().len(),
         config.views.len(),
-        pipeline.router().endpoints().len()
+        pipeline.router().endpoints().len(),
+        1 + config.urlconfs.len(),
+        pipeline.templates_summary()
     );
     Ok(())
 }

@@ -20,10 +20,11 @@ type PatternSpans = Vec<(String, Span)>;
 pub(super) fn compile(
     src: &Source<'_>,
     views: &BTreeMap<String, ComponentSpec>,
+    field: &str,
     raw: Vec<Spanned<RawRoute>>,
 ) -> Result<(Vec<RouteDef>, Router), ConfigError> {
     let mut spans = Vec::new();
-    let routes = routes(src, views, &mut spans, "routes", raw)?;
+    let routes = routes(src, views, &mut spans, field, raw)?;
     let router = Router::new(routes.clone()).map_err(|e| {
         let (field, span) = spans
             .iter()

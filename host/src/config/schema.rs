@@ -27,9 +27,37 @@ pub(super) struct RawConfig {
     #[serde(default)]
     pub(super) routes: Vec<Spanned<RawRoute>>,
     #[serde(default)]
+    pub(super) error_views: RawErrorViews,
+    #[serde(default)]
+    pub(super) urlconfs: BTreeMap<Spanned<String>, RawUrlconf>,
+    #[serde(default)]
     pub(super) templates: RawTemplates,
     #[serde(default, rename = "static")]
     pub(super) static_files: RawStatic,
+}
+
+/// `[error_views]`, or a URLconf's `error_views`.
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawErrorViews {
+    #[serde(rename = "400")]
+    pub(super) bad_request: Option<Spanned<String>>,
+    #[serde(rename = "403")]
+    pub(super) permission_denied: Option<Spanned<String>>,
+    #[serde(rename = "404")]
+    pub(super) not_found: Option<Spanned<String>>,
+    #[serde(rename = "500")]
+    pub(super) server_error: Option<Spanned<String>>,
+}
+
+/// `[urlconfs.NAME]`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawUrlconf {
+    #[serde(default)]
+    pub(super) routes: Vec<Spanned<RawRoute>>,
+    #[serde(default)]
+    pub(super) error_views: RawErrorViews,
 }
 
 /// `[templates]`.

@@ -6,15 +6,16 @@
 use std::sync::Arc;
 
 use minijinja::value::{Kwargs, Object, ObjectRepr, Rest, Value};
-use minijinja::{Environment, Error, ErrorKind};
+use minijinja::{Environment, Error, ErrorKind, State};
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 
 use crate::resources::RequestResource;
-use crate::router::{ReverseError, Router};
+use crate::router::ReverseError;
+use crate::urlconfs::UrlConfs;
 
 /// What Python's `urllib.parse.quote` leaves alone (its default `safe='/'`),
-/// which Django's `static()` applies to the path.
-const QUOTE: &AsciiSet = &NON_ALPHANUMERIC
+/// which Django's `static()` and `page_not_found` apply to a path.
+pub(crate) const QUOTE: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'-')
     .remove(b'_')
     .remove(b'.')
@@ -25,10 +26,19 @@ const QUOTE: &AsciiSet = &NON_ALPHANUMERIC
 const CSRF_ATTRIBUTE: &str = "csrf_token";
 
 /// Adds `url()` and `static()` to the environment.
-pub(super) fn install(env: &mut Environment<'static>, static_url: &str, router: Router) {
+pub(super) fn install(env: &mut Environment<'static>, static_url: &str, urlconfs: UrlConfs) {
     env.add_function(
         "url",
-        move |name: String, args: Rest<Value>, kwargs: Kwargs| url(&router, &name, &args, &kwargs),
+        move |state: &State, name: String, args: Rest<Value>, kwargs: Kwargs| {
+            // The URLconf the request was resolved with, as Django's
+            // reverse() uses the one `set_urlconf` chose.
+            let request = state.lookup("request");
+            let urlconf = request
+                .as_ref()
+                .and_then(|r| r.downcast_object_ref::<TemplateRequest>())
+                .and_then(|r| r.urlconf.as_deref());
+            url(urlconfs.router(urlconf), &name, &args, &kwargs)
+        },
     );
     let prefix = static_url.to_owned();
     env.add_function("static", move |path: String| static_path(&prefix, &path));
@@ -80,7 +90,12 @@ pub(super) fn context(
 
 /// `url('name', *args, **kwargs)`: Django's `reverse`. `NoReverseMatch`
 /// fails the rendering, as it does in Django.
-fn url(router: &Router, name: &str, args: &[Value], kwargs: &Kwargs) -> Result<String, Error> {
+fn url(
+    router: &crate::router::Router,
+    name: &str,
+    args: &[Value],
+    kwargs: &Kwargs,
+) -> Result<String, Error> {
     let args: Vec<String> = args.iter().map(Value::to_string).collect();
     let mut pairs = Vec::new();
     for key in kwargs.args() {
@@ -106,6 +121,7 @@ struct TemplateRequest {
     query: String,
     headers: Vec<(String, String)>,
     attributes: Vec<(String, String)>,
+    urlconf: Option<String>,
 }
 
 impl TemplateRequest {
@@ -126,6 +142,7 @@ impl TemplateRequest {
                 })
                 .collect(),
             attributes: r.attributes.clone(),
+            urlconf: r.urlconf.clone(),
         }
     }
 

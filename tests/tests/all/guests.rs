@@ -529,7 +529,7 @@ async fn fuzz_host() {
 
 // The template components are tested with the rendering they serve.
 #[allow(unused_imports, reason = "only checks that the tests exist")]
-use crate::templates::{site_context, text_filters};
+use crate::templates::{movies, site_context, text_filters};
 
 // The capability-using guests are tested together, as an app.
 #[allow(unused_imports, reason = "only checks that the tests exist")]

@@ -16,3 +16,4 @@ mod sandbox;
 mod socket;
 mod template_response;
 mod templates;
+mod urlconfs;

@@ -358,3 +358,53 @@ async fn a_filter_provided_twice_is_refused_at_load() {
         "cannot load templates: filter \"shout\" of filter component `again` is also provided by filter component `text`"
     );
 }
+
+// ===== the example app =====
+
+/// `examples/movies`: list and detail pages linked with `url()`, the
+/// context processor's site name, the filter component on the detail page.
+pub(crate) async fn movies() {
+    let (path, text) = shallot_tests::example_config("movies");
+    let cfg = shallot::Config::parse(&path, &text).unwrap();
+    let p = Pipeline::load_with(runtime(), &cfg).await.unwrap();
+
+    let out = run(&p, get("/movies/")).await;
+    assert_eq!(out.response.status(), 200, "{:#?}", out.log);
+    assert_eq!(
+        out.header("content-type").as_deref(),
+        Some("text/html; charset=utf-8")
+    );
+    let body = out.body();
+    assert_eq!(body.matches("<tr class=").count(), 50, "{body}");
+    assert!(
+        body.contains("<title>Now showing - Shallot Cinema</title>"),
+        "{body}"
+    );
+    assert!(body.contains("<link rel=\"stylesheet\" href=\"/static/css/site.css\">"));
+    assert!(
+        body.contains(
+            "<tr class=\"even\"><td><a href=\"/movies/2/\">Movie 2</a></td><td>1952</td><td>74</td>\
+         <td>Episode 2 of love &amp; &lt;loss&gt; in the city, told slowly</td></tr>"
+        ),
+        "{body}"
+    );
+    assert!(body.contains("<span class=\"user\">anonymous</span>"));
+    assert!(out.header("x-request-id").is_some());
+
+    let out = run(&p, get("/movies/7/")).await;
+    assert_eq!(out.response.status(), 200);
+    let body = out.body();
+    assert!(body.contains("<h1>MOVIE 7!</h1>"), "{body}");
+    assert!(
+        body.contains("<p class=\"tagline\">Episode 7 of love …</p>"),
+        "{body}"
+    );
+    assert!(body.contains("<a href=\"/movies/\">All movies</a>"));
+
+    assert_eq!(run(&p, get("/movies/51/")).await.response.status(), 404);
+}
+
+#[tokio::test]
+async fn the_movies_example_serves_linked_pages() {
+    movies().await;
+}
