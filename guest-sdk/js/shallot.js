@@ -23,6 +23,17 @@
 // limit, after max_requests, or when idle for idle_timeout_secs, and
 // concurrent requests each have an instance of their own.
 //
+// A context processor is an exported function contextProcessor(request)
+// returning a plain object of JSON values, merged over every rendered
+// template's context (Django's context_processors). Template filters are
+// the functions of an exported object `filters` (Django's
+// @register.filter): `{{ text|words(3) }}` calls filters.words(text, 3),
+// the value and arguments decoded from JSON; a filter returns a JSON value,
+// or markSafe(html) for markup the host does not escape again (escape(s)
+// escapes as the host does). Filters get no request and no capability;
+// an exception in either fails the rendering. A file is one middleware,
+// view, context processor or filters object.
+//
 // Build with: node guest-sdk/js/shallot-build.mjs app.js -o app.wasm
 
 import { Response as WitResponse } from 'shallot:http/types@0.1.0';
@@ -206,26 +217,43 @@ function templateNames(template) {
   return names;
 }
 
+/** Where `value` holds something JSON.stringify would drop or change
+ * (undefined, a Map, NaN, a Date...), and what (`context.tags is a Map`);
+ * null when it is all JSON. */
+function jsonProblem(value, path) {
+  if (value === null || typeof value === 'string' || typeof value === 'boolean' || value instanceof String) return null;
+  if (typeof value === 'number' && Number.isFinite(value)) return null;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const problem = jsonProblem(value[i], `${path}[${i}]`);
+      if (problem) return problem;
+    }
+    return null;
+  }
+  const proto = typeof value === 'object' ? Object.getPrototypeOf(value) : undefined;
+  if (proto === Object.prototype || proto === null) {
+    for (const [k, v] of Object.entries(value)) {
+      const problem = jsonProblem(v, `${path}.${k}`);
+      if (problem) return problem;
+    }
+    return null;
+  }
+  const what = typeof value === 'object' ? `a ${value.constructor?.name ?? 'object'}`
+    : typeof value === 'number' || value === undefined ? String(value) : `a ${typeof value}`;
+  return `${path} is ${what}`;
+}
+
+function isPlainObject(value) {
+  const proto = value !== null && typeof value === 'object' ? Object.getPrototypeOf(value) : undefined;
+  return !Array.isArray(value) && (proto === Object.prototype || proto === null);
+}
+
 /** JSON.stringify, but a value it would drop or change (undefined, a Map,
  * NaN, a Date...) is a TypeError, as Python's json.dumps refuses a set. */
 function contextJson(context) {
-  const check = (value, path) => {
-    if (value === null || typeof value === 'string' || typeof value === 'boolean') return;
-    if (typeof value === 'number' && Number.isFinite(value)) return;
-    if (Array.isArray(value)) return value.forEach((v, i) => check(v, `${path}[${i}]`));
-    const proto = typeof value === 'object' ? Object.getPrototypeOf(value) : undefined;
-    if (proto === Object.prototype || proto === null) {
-      return Object.entries(value).forEach(([k, v]) => check(v, `${path}.${k}`));
-    }
-    const what = typeof value === 'object' ? `a ${value.constructor?.name ?? 'object'}`
-      : typeof value === 'number' || value === undefined ? String(value) : `a ${typeof value}`;
-    throw new TypeError(`the template context is not JSON-serializable: ${path} is ${what}`);
-  };
-  const proto = context !== null && typeof context === 'object' ? Object.getPrototypeOf(context) : undefined;
-  if (Array.isArray(context) || (proto !== Object.prototype && proto !== null)) {
-    throw new TypeError('a template context must be a plain object');
-  }
-  check(context, 'context');
+  if (!isPlainObject(context)) throw new TypeError('a template context must be a plain object');
+  const problem = jsonProblem(context, 'context');
+  if (problem) throw new TypeError(`the template context is not JSON-serializable: ${problem}`);
   return JSON.stringify(context);
 }
 
@@ -248,6 +276,27 @@ export function patchVaryHeaders(response, newHeaders) {
   const existing = new Set(vary.map((h) => h.toLowerCase()));
   for (const h of newHeaders) if (!existing.has(h.toLowerCase())) vary.push(h);
   response.set('Vary', vary.includes('*') ? '*' : vary.join(', '));
+}
+
+/**
+ * Django's SafeString: a string that is markup, not to be escaped again.
+ * A filter returning one (markSafe) gives the template markup, printed as
+ * is; it reads like a string (`${safe}`, String(safe), safe.length).
+ */
+export class SafeString extends String {}
+
+/** Django's mark_safe: `s` as a SafeString. */
+export function markSafe(s) {
+  return s instanceof SafeString ? s : new SafeString(String(s));
+}
+
+const ESCAPES = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&#34;', "'": '&#39;' };
+
+/** Django's escape: `s` (made a string) with & < > " ' escaped, as a
+ * SafeString, with the entities of the host's autoescaping (MarkupSafe's).
+ * Like Django's, it escapes even a SafeString. */
+export function escape(s) {
+  return new SafeString(String(s).replace(/[&<>"']/g, (c) => ESCAPES[c]));
 }
 
 export const log = {
@@ -354,6 +403,57 @@ export function viewExport(fn) {
       const out = guarded(() => fn(new HttpRequest(req), info.args, Object.fromEntries(info.kwargs)));
       if (out === undefined) throw { payload: witError(new TypeError('the view returned nothing')) };
       return out;
+    },
+  };
+}
+
+/** The context-processor export for `export function contextProcessor(request)`. */
+export function contextProcessorExport(fn) {
+  return {
+    context: (req) => {
+      try {
+        const values = fn(new HttpRequest(req));
+        if (!isPlainObject(values)) {
+          const what = values === null || values === undefined ? String(values) : `a ${values.constructor?.name ?? typeof values}`;
+          throw new TypeError(`contextProcessor must return a plain object, not ${what}`);
+        }
+        const problem = jsonProblem(values, 'values');
+        if (problem) throw new TypeError(`contextProcessor returned a value JSON cannot carry: ${problem}`);
+        return JSON.stringify(values);
+      } catch (e) {
+        throw { payload: witError(e) };
+      }
+    },
+  };
+}
+
+const FILTER_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/** The template-filters export for `export const filters = { name(value, ...args) {...} }`;
+ * made when the module is evaluated, at build time, so a bad name fails the build. */
+export function filtersExport(filters) {
+  if (!isPlainObject(filters)) throw new TypeError('`filters` must be a plain object of functions');
+  const names = Object.keys(filters);
+  if (names.length === 0) throw new TypeError('`filters` has no filter');
+  for (const name of names) {
+    if (!FILTER_NAME.test(name)) {
+      throw new TypeError(`${JSON.stringify(name)} is not a filter name (letters, digits and '_', not starting with a digit)`);
+    }
+    if (typeof filters[name] !== 'function') throw new TypeError(`filters.${name} is not a function`);
+  }
+  return {
+    names: () => names,
+    apply: (name, value, args) => {
+      try {
+        if (!names.includes(name)) throw new ShallotError(`no filter ${name}`);
+        const out = filters[name](JSON.parse(value), ...args.map((a) => JSON.parse(a)));
+        if (out instanceof SafeString) return { json: JSON.stringify(String(out)), safe: true };
+        const problem = jsonProblem(out, 'result');
+        if (problem) throw new TypeError(`the filter ${name} returned a value JSON cannot carry: ${problem}`);
+        return { json: JSON.stringify(out), safe: false };
+      } catch (e) {
+        throw { payload: witError(e) };
+      }
     },
   };
 }

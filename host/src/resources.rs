@@ -40,12 +40,30 @@ pub struct ResponseResource {
 }
 
 /// What Django's `TemplateResponse` holds until it is rendered.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub(crate) struct PendingTemplate {
     /// Candidate names, first found wins; never empty.
     pub(crate) names: Vec<String>,
-    /// The view's context (`context_data`).
-    pub(crate) context: serde_json::Map<String, serde_json::Value>,
+    /// The view's context (`context_data`), as the engine reads it: parsed
+    /// once, straight from the JSON.
+    pub(crate) context: minijinja::Value,
+    /// The same as JSON text, as the guest gave it: what `context()` hands
+    /// back without serializing again.
+    pub(crate) json: String,
+}
+
+impl PendingTemplate {
+    /// A template response the host makes (an error page's).
+    pub(crate) fn from_map(
+        names: Vec<String>,
+        context: serde_json::Map<String, serde_json::Value>,
+    ) -> Self {
+        PendingTemplate {
+            names,
+            json: serde_json::Value::Object(context.clone()).to_string(),
+            context: minijinja::Value::from_serialize(&context),
+        }
+    }
 }
 
 impl ResponseResource {

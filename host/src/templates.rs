@@ -148,12 +148,15 @@ impl Templates {
         self: &Arc<Self>,
         template: &PendingTemplate,
     ) -> Result<String, RenderError> {
-        let context = Value::from_serialize(&template.context);
+        let context = template.context.clone();
         self.render(&template.names, context).await
     }
 
-    /// Renders the first of `names` that exists with `context`: inline, or
-    /// on a blocking thread when filter components may be called.
+    /// Renders the first of `names` that exists with `context`, inline.
+    /// A filter component's filter, when one is applied, waits for its
+    /// guest call with the worker handed over to the runtime's other tasks
+    /// (`block_in_place`); a single-threaded runtime cannot do that, so
+    /// there a pipeline with filter components renders on a blocking thread.
     pub(crate) async fn render(
         self: &Arc<Self>,
         names: &[String],
@@ -162,13 +165,20 @@ impl Templates {
         if self.filters.is_empty() {
             return self.render_now(names, context);
         }
+        let runtime = tokio::runtime::Handle::current();
+        let with_calls = |this: &Arc<Self>, runtime, inline, context| {
+            let calls = Value::from_object(FilterCalls::new(Arc::clone(this), runtime, inline));
+            let calls = Value::from_iter([(filters::CALLS, calls)]);
+            minijinja::context! { ..calls, ..context }
+        };
+        if runtime.runtime_flavor() != tokio::runtime::RuntimeFlavor::CurrentThread {
+            let context = with_calls(self, runtime, true, context);
+            return self.render_now(names, context);
+        }
         let this = Arc::clone(self);
         let names = names.to_vec();
-        let runtime = tokio::runtime::Handle::current();
         tokio::task::spawn_blocking(move || {
-            let calls = Value::from_object(FilterCalls::new(Arc::clone(&this), runtime));
-            let calls = Value::from_iter([(filters::CALLS, calls)]);
-            let context = minijinja::context! { ..calls, ..context };
+            let context = with_calls(&this, runtime, false, context);
             this.render_now(&names, context)
         })
         .await

@@ -27,6 +27,32 @@ Django's Jinja2 conventions), after any ``process_template_response``::
     def catalog(request):
         return TemplateResponse(request, "catalog.html", {"items": ["tea"]})
 
+A context processor is a function marked ``@context_processor``; it
+returns a dict of JSON values the host merges over every rendered
+template's context (Django's ``context_processors``)::
+
+    from shallot import context_processor
+
+    @context_processor
+    def site(request):
+        return {"site": "Shallot", "user": getattr(request, "user", "anonymous")}
+
+Template filters are registered on a module-level ``Library``, as in a
+Django ``templatetags`` module; ``mark_safe`` makes a result markup::
+
+    from shallot import Library, mark_safe
+    from shallot.utils import escape
+
+    register = Library()
+
+    @register.filter
+    def emphasize(value):
+        return mark_safe(f"<em>{escape(value)}</em>")
+
+A filter gets the value and the template's arguments as JSON values
+(``{{ text|words(3) }}`` calls ``words(text, 3)``) and returns one; no
+request and no capability. An exception in either fails the rendering.
+
 Build with ``python -m shallot_build app.py -o app.wasm`` (see README).
 """
 
@@ -42,6 +68,7 @@ from ._http import (
     TemplateResponse,
 )
 from ._api import Middleware, NoReverseMatch, config, log, reverse, view
+from ._template import Library, SafeString, context_processor, mark_safe
 from .utils import patch_vary_headers
 
 __all__ = [
@@ -50,14 +77,18 @@ __all__ = [
     "HttpRequest",
     "HttpResponse",
     "JsonResponse",
+    "Library",
     "Middleware",
     "NoReverseMatch",
     "PermissionDenied",
+    "SafeString",
     "ShallotError",
     "SuspiciousOperation",
     "TemplateResponse",
     "config",
+    "context_processor",
     "log",
+    "mark_safe",
     "patch_vary_headers",
     "reverse",
     "view",

@@ -1,14 +1,18 @@
 """Adapters between the WIT exports and the user's Django-style code.
 
-`shallot_build` generates a module that binds the user's middleware object
-or view function here and defines one export class per hook it has. Every
+`shallot_build` generates a module that binds the user's middleware object,
+view function, context processor or filter ``Library`` here and defines
+one export class per interface it exports. Every
 exception from user code becomes a WIT `error` (Django's
 `convert_exception_to_response`): the host answers it like any other layer.
 """
 
+import json
+
 from componentize_py_types import Err
 
 from ._http import HttpRequest, HttpResponse, TemplateResponse, error_of, exception_of
+from ._template import Library, SafeString, json_problem
 
 _target = None
 
@@ -16,6 +20,16 @@ _target = None
 def bind(target):
     global _target
     _target = target
+
+
+def bind_library(library, name):
+    """Binds a filter ``Library``; run when the component is built, so a
+    library without filters fails the build."""
+    if not isinstance(library, Library):
+        raise TypeError(f"{name} must be a shallot.Library, not {type(library).__name__}")
+    if not library.filters:
+        raise ValueError(f"the Library {name} registers no filter: add @{name}.filter to a function")
+    bind(library)
 
 
 class ViewFunc:
@@ -76,3 +90,51 @@ def process_response(req, resp):
 def handle(req, info):
     args = (HttpRequest(req), *info.args)
     return _run("the view", _target, args, dict(info.kwargs), required=True)
+
+
+def _guarded(fn, *args):
+    """Calls user code; every exception becomes the WIT error."""
+    try:
+        return fn(*args)
+    except Err:
+        raise
+    except Exception as exc:  # noqa: BLE001 - every failure becomes an error
+        raise Err(error_of(exc)) from None
+
+
+def _context(req):
+    name = getattr(_target, "__name__", "context_processor")
+    values = _target(HttpRequest(req))
+    if not isinstance(values, dict):
+        raise TypeError(f"the context processor {name} must return a dict, not {type(values).__name__}")
+    problem = json_problem(values, "values")
+    if problem:
+        raise TypeError(f"the context processor {name} returned a value JSON cannot carry: {problem}")
+    return json.dumps(values)
+
+
+def context(req):
+    return _guarded(_context, req)
+
+
+def filter_names():
+    return list(_target.filters)
+
+
+def _apply(name, value, args):
+    from wit_world.exports.template_filters import Filtered
+
+    fn = _target.filters.get(name)
+    if fn is None:
+        raise LookupError(f"no filter {name}")
+    result = fn(json.loads(value), *[json.loads(a) for a in args])
+    if isinstance(result, SafeString):
+        return Filtered(json=json.dumps(result), safe=True)
+    problem = json_problem(result, "result")
+    if problem:
+        raise TypeError(f"the filter {name} returned a value JSON cannot carry: {problem}")
+    return Filtered(json=json.dumps(result), safe=False)
+
+
+def apply_filter(name, value, args):
+    return _guarded(_apply, name, value, args)

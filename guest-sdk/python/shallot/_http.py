@@ -5,10 +5,13 @@ Nothing is copied up front: each attribute asks the host for what it needs
 """
 
 import json
+import traceback
 from urllib.parse import parse_qsl
 
 from componentize_py_types import Err
 from wit_world.imports import types
+
+from ._api import log
 
 
 class ShallotError(Exception):
@@ -330,6 +333,9 @@ def error_of(exc):
         kind, message = exc.kind, exc.message
     else:
         kind, message = "internal", str(exc)
+        # Django logs an unhandled exception with its traceback
+        # (`django.request`).
+        log.error("".join(traceback.format_exception(exc)).rstrip())
     member = kind.upper().replace("-", "_")
     wit_kind = getattr(types.ErrorKind, member, types.ErrorKind.INTERNAL)
     return types.Error(kind=wit_kind, message=message)

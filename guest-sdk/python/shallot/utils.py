@@ -1,6 +1,11 @@
-"""Helpers from `django.utils`, same behaviour."""
+"""Helpers from `django.utils`, same behaviour (`escape` writes the host's
+autoescaping's entities, `&#34;` and `&#39;` for quotes)."""
 
 import re
+
+from ._template import escape
+
+__all__ = ["escape", "patch_vary_headers"]
 
 _cc_delim_re = re.compile(r"\s*,\s*")
 

@@ -7,7 +7,9 @@ use shallot_guest::{Error, Map, Request, Value, config, context_processor, log};
 
 #[context_processor]
 fn site(req: &Request) -> Result<Map<String, Value>, Error> {
-    log::info("call context");
+    // Debug: seen by the tests' call log, not written by a server at the
+    // default level on every rendering.
+    log::debug("call context");
     if config::get("fail").is_some() {
         return Err(Error::internal("site-context was told to fail"));
     }

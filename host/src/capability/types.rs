@@ -47,10 +47,11 @@ fn internal(message: impl Into<String>) -> Error {
     }
 }
 
-/// A template context: a JSON object, as Django's context is a dict.
-fn context_object(json: &str) -> Result<serde_json::Map<String, serde_json::Value>, Error> {
-    match serde_json::from_str(json) {
-        Ok(serde_json::Value::Object(map)) => Ok(map),
+/// A template context: a JSON object, as Django's context is a dict,
+/// parsed once into the engine's values.
+fn context_object(json: &str) -> Result<minijinja::Value, Error> {
+    match serde_json::from_str::<minijinja::Value>(json) {
+        Ok(value) if value.kind() == minijinja::value::ValueKind::Map => Ok(value),
         Ok(_) => Err(internal("a template context must be a JSON object")),
         Err(e) => Err(internal(format!(
             "a template context must be a JSON object: {e}"
@@ -345,8 +346,8 @@ impl types::HostResponse for TypesView<'_> {
                 "a template response needs at least one template name",
             )));
         }
-        let context = match context_object(&context) {
-            Ok(context) => context,
+        let parsed = match context_object(&context) {
+            Ok(parsed) => parsed,
             Err(e) => return Ok(Err(e)),
         };
         let resp = self.table.get_mut(&resp)?;
@@ -354,7 +355,11 @@ impl types::HostResponse for TypesView<'_> {
         resp.headers
             .entry(http::header::CONTENT_TYPE)
             .or_insert(HeaderValue::from_static("text/html; charset=utf-8"));
-        resp.template = Some(Box::new(PendingTemplate { names, context }));
+        resp.template = Some(Box::new(PendingTemplate {
+            names,
+            context: parsed,
+            json: context,
+        }));
         Ok(Ok(()))
     }
 
@@ -375,7 +380,7 @@ impl types::HostResponse for TypesView<'_> {
         let Some(t) = &self.table.get(&resp)?.template else {
             return Ok(None);
         };
-        let json = serde_json::Value::Object(t.context.clone()).to_string();
+        let json = t.json.clone();
         self.meter.charge_copy(json.len())?;
         Ok(Some(json))
     }
@@ -387,12 +392,15 @@ impl types::HostResponse for TypesView<'_> {
     ) -> wasmtime::Result<Result<(), Error>> {
         self.meter.hold(context.len())?;
         self.meter.charge_copy(context.len())?;
-        let context = match context_object(&context) {
-            Ok(context) => context,
+        let parsed = match context_object(&context) {
+            Ok(parsed) => parsed,
             Err(e) => return Ok(Err(e)),
         };
         match &mut self.table.get_mut(&resp)?.template {
-            Some(t) => t.context = context,
+            Some(t) => {
+                t.context = parsed;
+                t.json = context;
+            }
             None => {
                 return Ok(Err(internal(
                     "set-context: this is not a template response",

@@ -122,10 +122,7 @@ impl Invocation<'_> {
         if matches!(status, 403 | 404) {
             context.insert("exception".into(), message.into());
         }
-        let template = PendingTemplate {
-            names: vec![name],
-            context,
-        };
+        let template = PendingTemplate::from_map(vec![name], context);
         let rendered = if matches!(status, 403 | 404) {
             self.render_template(&template).await.map_err(|e| e.message)
         } else {

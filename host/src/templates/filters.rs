@@ -2,11 +2,12 @@
 //! component said it provides becomes a filter calling that component.
 //!
 //! The template engine calls filters synchronously, in the middle of a
-//! rendering, while guest calls are async. A pipeline with filter
-//! components therefore renders on a blocking thread, where each filter
-//! call waits for its guest call on the runtime; without them rendering
-//! stays inline. A rendering's instances of each filter component live as
-//! long as the rendering (and go back to their pool under `reuse`).
+//! rendering, while guest calls are async: a filter call waits for its
+//! guest call on the runtime, handing its worker's other tasks over
+//! (`block_in_place`) so they keep running meanwhile. A rendering that
+//! applies no component filter pays nothing for this. A rendering's
+//! instances of each filter component live as long as the rendering (and
+//! go back to their pool under `reuse`).
 
 use std::sync::{Arc, Mutex};
 
@@ -50,6 +51,8 @@ pub(super) struct FilterCalls {
     components: Arc<super::Templates>,
     slots: Mutex<Vec<Option<Slot>>>,
     runtime: tokio::runtime::Handle,
+    /// Rendering on a runtime worker (else on a blocking thread).
+    inline: bool,
 }
 
 impl std::fmt::Debug for FilterCalls {
@@ -65,12 +68,17 @@ impl Object for FilterCalls {
 }
 
 impl FilterCalls {
-    pub(super) fn new(templates: Arc<super::Templates>, runtime: tokio::runtime::Handle) -> Self {
+    pub(super) fn new(
+        templates: Arc<super::Templates>,
+        runtime: tokio::runtime::Handle,
+        inline: bool,
+    ) -> Self {
         let slots = templates.filters.iter().map(|_| None).collect();
         FilterCalls {
             components: templates,
             slots: Mutex::new(slots),
             runtime,
+            inline,
         }
     }
 
@@ -93,16 +101,18 @@ impl FilterCalls {
         let args = args.iter().map(json).collect::<Result<Vec<_>, _>>()?;
         let mut slots = self.slots.lock().expect("one rendering, one thread");
         let slot = &mut slots[index];
-        let outcome = self.runtime.block_on(guest_call(
-            slot,
-            &component.loaded,
-            &mut Default::default(),
-            async |g, _| {
-                g.export(&component.apply)?
-                    .call_apply(&mut g.store, name, &value, &args)
-                    .await
-            },
-        ));
+        // Filters get no request: an empty one is lent for the call.
+        let mut no_request = Default::default();
+        let call = guest_call(slot, &component.loaded, &mut no_request, async |g, _| {
+            g.export(&component.apply)?
+                .call_apply(&mut g.store, name, &value, &args)
+                .await
+        });
+        let outcome = if self.inline {
+            tokio::task::block_in_place(|| self.runtime.block_on(call))
+        } else {
+            self.runtime.block_on(call)
+        };
         let label = format!("filter component `{}`", component.name);
         let filtered = outcome.map_err(|failure| {
             failure.log(&label, Hook::Filter, "");

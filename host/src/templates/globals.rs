@@ -63,7 +63,7 @@ fn static_path(prefix: &str, path: &str) -> String {
 /// and `csrf_input`, then the context processors' values, each over the
 /// ones before (the order of Django's Jinja2 backend).
 pub(super) fn context(
-    view: &serde_json::Map<String, serde_json::Value>,
+    view: &Value,
     request: &RequestResource,
     processed: serde_json::Map<String, serde_json::Value>,
 ) -> Value {
@@ -84,7 +84,7 @@ pub(super) fn context(
             csrf_token => token,
             csrf_input => Value::from_safe_string(input),
         },
-        ..Value::from_serialize(view)
+        ..view.clone()
     }
 }
 

@@ -336,6 +336,17 @@ async fn check_catalog(guest: &str, broken: Option<&str>) {
         "{message}: {:#?}",
         out.log
     );
+    if guest.starts_with("py-") {
+        // An exception that is not one of Django's HTTP ones is logged
+        // with its traceback, as `django.request` does.
+        assert!(
+            out.log
+                .iter()
+                .any(|l| l.contains("Traceback (most recent call last)") && l.contains("TypeError")),
+            "{:#?}",
+            out.log
+        );
+    }
 }
 
 #[tokio::test]
@@ -542,3 +553,158 @@ macro_rules! assert_test_exists {
     };
 }
 shallot_tests::foreach_guest!(assert_test_exists);
+
+// ===== context processors and filters in Python and JavaScript =====
+// The same checks as the Rust `site-context` and `text-filters` (tested in
+// `templates.rs`), through the probe view's `template:page.html`, whose
+// context is `{"who": "view", "markup": "<b>&</b>", ...}`.
+
+/// The probe view at `/page/` rendering `page.html` from `files`, behind a
+/// probe middleware `m` (its config in `probe`), with `[templates]` holding
+/// `extra` (context processor and filter entries).
+async fn rendering(files: &[(&str, &str)], probe: &str, extra: &str) -> shallot::Pipeline {
+    let dir = shallot_tests::template_dir(files);
+    pipeline(&format!(
+        "[templates]\ndirs = [\"{}\"]\n{extra}\n\
+         [[middleware]]\nname = \"m\"\ncomponent = \"{{probe}}\"\nconfig = {{ name = \"m\"{probe} }}\n\
+         [views.v]\ncomponent = \"{{probe-view}}\"\nconfig = {{ action = \"template:page.html\" }}\n\
+         [[routes]]\npath = \"page/\"\nview = \"v\"\n",
+        dir.display()
+    ))
+    .await
+}
+
+fn processor(name: &str, guest: &str, config: &str) -> String {
+    format!(
+        "[[templates.context_processors]]\nname = \"{name}\"\ncomponent = \"{{{guest}}}\"\nconfig = {{ {config} }}\n"
+    )
+}
+
+#[tokio::test]
+async fn py_site_context() {
+    check_site_context("py-site-context", "values['tags'] is a set").await;
+}
+
+#[tokio::test]
+async fn js_site_context() {
+    check_site_context("js-site-context", "values.tags is a Map").await;
+}
+
+/// `site` defaults to "Shallot" and `user` to "anonymous"; a later
+/// processor's values win, `user` is the request attribute, the view's
+/// `who` stays. `fail` raises: the rendering fails, offered to
+/// `process-exception`, a 500. `broken` returns a value JSON cannot carry:
+/// a `TypeError` naming it, a 500.
+async fn check_site_context(guest: &str, broken: &str) {
+    let files = [("page.html", "{{ site }} {{ user }} {{ who }}")];
+    let p = rendering(&files, "", &processor("cp", guest, "")).await;
+    let out = run(&p, get("/page/")).await;
+    assert_eq!(
+        (out.response.status().as_u16(), out.body()),
+        (200, "Shallot anonymous view"),
+        "{:#?}",
+        out.log
+    );
+
+    let two = processor("first", guest, "") + &processor("second", guest, "site = \"Second\"");
+    let p = rendering(&files, ", process_request = \"attribute:user=alice\"", &two).await;
+    let out = run(&p, get("/page/")).await;
+    assert_eq!(
+        out.calls,
+        [
+            "m.process-request",
+            "m.process-view",
+            "v.handle",
+            "m.process-template-response",
+            "first.context",
+            "second.context",
+            "m.process-response"
+        ]
+    );
+    assert_eq!(out.body(), "Second alice view");
+
+    let p = rendering(&files, "", &processor("cp", guest, "fail = \"yes\"")).await;
+    let out = run(&p, get("/page/")).await;
+    assert_eq!(
+        out.calls,
+        [
+            "m.process-request",
+            "m.process-view",
+            "v.handle",
+            "m.process-template-response",
+            "cp.context",
+            "m.process-exception",
+            "m.process-response"
+        ]
+    );
+    assert_eq!(out.response.status(), 500);
+    assert!(
+        out.log
+            .iter()
+            .any(|l| l.contains("site-context was told to fail")),
+        "{:#?}",
+        out.log
+    );
+
+    let p = rendering(&files, "", &processor("cp", guest, "broken = \"yes\"")).await;
+    let out = run(&p, get("/page/")).await;
+    assert_eq!(out.response.status(), 500);
+    let message = format!("returned a value JSON cannot carry: {broken}");
+    assert!(
+        out.log.iter().any(|l| l.contains(&message)),
+        "{message}: {:#?}",
+        out.log
+    );
+}
+
+#[tokio::test]
+async fn py_text_filters() {
+    check_text_filters("py-text-filters").await;
+}
+
+#[tokio::test]
+async fn js_text_filters() {
+    check_text_filters("js-text-filters").await;
+}
+
+/// The Rust `text-filters`' outputs: a plain result is escaped like any
+/// value, a `mark_safe` one is not. A raising filter fails its request
+/// only, a 500 naming the filter and the exception.
+async fn check_text_filters(guest: &str) {
+    let filters = format!("[[templates.filters]]\nname = \"text\"\ncomponent = \"{{{guest}}}\"\n");
+    let page = "{{ 'hello'|shout }} {{ markup|emphasize }} {{ 'a b c d'|words(2) }} \
+                {{ markup|shout }} {{ who|upper }} {{ 'a  b'|words(5) }} {{ 42|shout }}";
+    let p = rendering(&[("page.html", page)], "", &filters).await;
+    let out = run(&p, get("/page/")).await;
+    assert_eq!(
+        (out.response.status().as_u16(), out.body()),
+        (
+            200,
+            "HELLO! <em>&lt;b&gt;&amp;&lt;/b&gt;</em> a b … &lt;B&gt;&amp;&lt;/B&gt;! VIEW a b 42!"
+        ),
+        "{:#?}",
+        out.log
+    );
+
+    for (template, message) in [
+        (
+            "{{ who|explode }}",
+            "filter explode failed: the explode filter always fails",
+        ),
+        (
+            "{{ who|words }}",
+            "filter words failed: words needs the number of words, e.g. words(3)",
+        ),
+    ] {
+        let p = rendering(&[("page.html", template)], "", &filters).await;
+        let out = run(&p, get("/page/")).await;
+        assert_eq!(out.response.status(), 500, "{template}");
+        assert!(
+            out.log.iter().any(|l| l.contains(message)),
+            "{message}: {:#?}",
+            out.log
+        );
+    }
+    let p = rendering(&[("page.html", "{{ who|shout }}")], "", &filters).await;
+    assert_eq!(run(&p, get("/page/")).await.body(), "VIEW!");
+}

@@ -26,7 +26,8 @@ async fn a_middleware_exporting_no_hook_is_refused() {
     assert!(
         err.ends_with(
             "exports none of the middleware hooks (process-request, process-view, process-exception, \
-             process-response of shallot:http@0.1.0); a middleware must implement at least one"
+             process-template-response, process-response of shallot:http@0.1.0); a middleware must \
+             implement at least one"
         ),
         "{err}"
     );
@@ -105,6 +106,7 @@ async fn hooks_are_detected_from_exports() {
                     ProcessRequest,
                     ProcessView,
                     ProcessException,
+                    ProcessTemplateResponse,
                     ProcessResponse
                 ]
             ),
@@ -112,12 +114,12 @@ async fn hooks_are_detected_from_exports() {
     );
     assert_eq!(
         shallot::pipeline::hook_table(&p),
-        "middleware        process-request  process-view  process-exception  process-response\n\
-         request-id        yes              -             -                  yes\n\
-         auth              -                yes           -                  -\n\
-         security-headers  -                -             -                  yes\n\
-         exception-json    -                -             yes                -\n\
-         probe             yes              yes           yes                yes\n"
+        "middleware        process-request  process-view  process-exception  process-template-response  process-response\n\
+         request-id        yes              -             -                  -                          yes\n\
+         auth              -                yes           -                  -                          -\n\
+         security-headers  -                -             -                  -                          yes\n\
+         exception-json    -                -             yes                -                          -\n\
+         probe             yes              yes           yes                yes                        yes\n"
     );
 }
 
@@ -129,7 +131,8 @@ async fn an_export_foreign_to_the_role_is_refused_not_ignored() {
         err.ends_with(
             "exports `shallot:http/view@0.1.0`, which this host does not serve here (it serves \
              shallot:http/process-request@0.1.0, shallot:http/process-view@0.1.0, \
-             shallot:http/process-exception@0.1.0, shallot:http/process-response@0.1.0)"
+             shallot:http/process-exception@0.1.0, shallot:http/process-template-response@0.1.0, \
+             shallot:http/process-response@0.1.0)"
         ),
         "{err}"
     );

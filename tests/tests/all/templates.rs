@@ -408,3 +408,19 @@ pub(crate) async fn movies() {
 async fn the_movies_example_serves_linked_pages() {
     movies().await;
 }
+
+/// On a multi-threaded runtime filters run inline, their guest calls
+/// waited for in place (`block_in_place`); the other tests run on a
+/// single-threaded one, where rendering moves to a blocking thread.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn component_filters_run_inline_on_a_multi_threaded_runtime() {
+    let files = [
+        ("page.html", "{{ 'hi'|shout }} {{ markup|emphasize }}"),
+        ("boom.html", "{{ 1|explode }}"),
+    ];
+    let p = pipeline(&with_components(&files, "template:page.html", FILTERS)).await;
+    let out = run(&p, get("/page/")).await;
+    assert_eq!(out.body(), "HI! <em>&lt;b&gt;&amp;&lt;/b&gt;</em>");
+    let p = pipeline(&with_components(&files, "template:boom.html", FILTERS)).await;
+    assert_eq!(run(&p, get("/page/")).await.response.status(), 500);
+}
