@@ -217,36 +217,6 @@ const PROCESSORS: &str = "[[templates.context_processors]]\nname = \"first\"\nco
      config = { site = \"Second\" }\n";
 
 #[tokio::test]
-pub(crate) async fn site_context() {
-    context_processors_run_in_order_after_the_template_hooks().await;
-}
-
-#[tokio::test]
-pub(crate) async fn text_filters() {
-    component_filters_transform_values_and_may_return_markup().await;
-}
-
-async fn context_processors_run_in_order_after_the_template_hooks() {
-    let files = [("page.html", "{{ site }} {{ user }} {{ who }}")];
-    let p = pipeline(&with_components(&files, "template:page.html", PROCESSORS)).await;
-    let out = run(&p, get("/page/")).await;
-    assert_eq!(
-        out.calls,
-        [
-            "m.process-request",
-            "m.process-view",
-            "v.handle",
-            "m.process-template-response",
-            "first.context",
-            "second.context",
-            "m.process-response"
-        ]
-    );
-    // The later processor's `site` wins; the view's `who` is kept.
-    assert_eq!(out.body(), "Second anonymous view");
-}
-
-#[tokio::test]
 async fn context_processors_do_not_run_for_a_plain_response() {
     let p = pipeline(&with_components(&[], "ok", PROCESSORS)).await;
     let out = run(&p, get("/page/")).await;
@@ -261,71 +231,7 @@ async fn context_processors_do_not_run_for_a_plain_response() {
     );
 }
 
-#[tokio::test]
-async fn a_failing_context_processor_fails_the_rendering_for_process_exception() {
-    let extra = "[[templates.context_processors]]\nname = \"cp\"\ncomponent = \"{site-context}\"\n\
-                 config = { fail = \"yes\" }\n";
-    let files = [("page.html", "{{ site }}")];
-    let p = pipeline(&with_components(&files, "template:page.html", extra)).await;
-    let out = run(&p, get("/page/")).await;
-    assert_eq!(
-        out.calls,
-        [
-            "m.process-request",
-            "m.process-view",
-            "v.handle",
-            "m.process-template-response",
-            "cp.context",
-            "m.process-exception",
-            "m.process-response"
-        ]
-    );
-    assert_eq!(out.response.status(), 500);
-    assert!(
-        out.log
-            .iter()
-            .any(|l| l.contains("exception ErrorKind::Internal: site-context was told to fail")),
-        "{:#?}",
-        out.log
-    );
-}
-
 const FILTERS: &str = "[[templates.filters]]\nname = \"text\"\ncomponent = \"{text-filters}\"\n";
-
-async fn component_filters_transform_values_and_may_return_markup() {
-    let files = [(
-        "page.html",
-        "{{ 'hello'|shout }} {{ markup|emphasize }} {{ 'a b c d'|words(2) }} {{ markup|shout }} {{ who|upper }}",
-    )];
-    let p = pipeline(&with_components(&files, "template:page.html", FILTERS)).await;
-    let out = run(&p, get("/page/")).await;
-    assert_eq!(out.response.status(), 200, "{:#?}", out.log);
-    // A plain result is escaped like any value; a safe one is not.
-    assert_eq!(
-        out.body(),
-        "HELLO! <em>&lt;b&gt;&amp;&lt;/b&gt;</em> a b … &lt;B&gt;&amp;&lt;/B&gt;! VIEW"
-    );
-}
-
-#[tokio::test]
-async fn a_crashing_filter_fails_only_its_request() {
-    let files = [
-        ("page.html", "{{ who|explode }}"),
-        ("ok.html", "{{ who|shout }}"),
-    ];
-    let p = pipeline(&with_components(&files, "template:page.html", FILTERS)).await;
-    let out = run(&p, get("/page/")).await;
-    assert_eq!(out.response.status(), 500);
-    assert!(
-        out.log
-            .iter()
-            .any(|l| l.contains("filter explode failed") && l.contains("trapped")),
-        "{:#?}",
-        out.log
-    );
-    let p = pipeline(&with_components(&files, "template:ok.html", FILTERS)).await;
-    assert_eq!(run(&p, get("/page/")).await.body(), "VIEW!");
-}
 
 async fn load_error(toml: &str) -> String {
     match Pipeline::load_with(runtime(), &config(toml)).await {
