@@ -3,7 +3,10 @@
 # finding 1): wrk measures /ok alone, then again while ABUSERS clients loop
 # on a route whose guest writes key-value values as large as the cap allows
 # (ten 1 MiB sets per request) and one that copies a 24 MiB body out of the
-# host in a loop until its CPU limit stops it. Release build, one run.
+# host in a loop until its CPU limit stops it, and one whose guest spins in
+# a loop until its CPU limit (100 ms) stops it: a spinning guest yields at
+# every 2 ms tick, so the other requests of its worker thread wait for a
+# tick, not for its whole limit. Release build, one run.
 #
 # Run with: bash bench/hostile.sh     Environment: DURATION=10s CONNS=16 ABUSERS=2
 set -euo pipefail
@@ -44,8 +47,18 @@ allowed_outbound_hosts = ["http://127.0.0.1:1"]
 key_value_stores = ["granted"]
 config = { action = "host-loop", size_mib = "24", iterations = "1000" }
 
+[views.spin]
+component = "$GUESTS/hostile.wasm"
+allowed_outbound_hosts = ["http://127.0.0.1:1"]
+key_value_stores = ["granted"]
+config = { action = "loop" }
+
 [views.ok]
 component = "$GUESTS/hello.wasm"
+
+[[routes]]
+path = "spin"
+view = "spin"
 
 [[routes]]
 path = "kv"
@@ -95,6 +108,10 @@ stop_abusers
 for i in $(seq "$ABUSERS"); do abuse copy "$i" & ABUSING+=($!); done
 sleep 1
 measure "with $ABUSERS clients looping on 24 MiB body copies"
+stop_abusers
+for i in $(seq "$ABUSERS"); do abuse spin "$i" & ABUSING+=($!); done
+sleep 1
+measure "with $ABUSERS clients on a guest spinning to its 100 ms CPU limit"
 stop_abusers
 for f in "$WORK"/abuse-*; do
   printf '%s: %s\n' "$(basename "$f")" "$(sort "$f" | uniq -c | tr '\n' ' ')"

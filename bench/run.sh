@@ -11,12 +11,19 @@
 #    cold start (empty compile cache) and warm start to the first response,
 #    idle RSS, peak RSS under load, page faults per request, server CPU per
 #    request;
-# 4. prints one table with ratios to native and to Django, and writes it to
+# 4. runs the in-process cycle benchmark (cargo bench --bench cycle: cost
+#    per fresh and per reused layer, no socket);
+# 5. prints one table with ratios to native and to Django, and writes it to
 #    bench/results/<timestamp>/summary.md (every run is in raw.txt).
+#
+# BEFORE=/path/to/an/older/shallot also serves the same configs with that
+# binary (rows `shallot-before-<policy>`), side by side in the same run: how
+# to measure what a change gained.
 #
 # Environment (defaults): DURATION=10s THREADS=2 CONNS=64 REPEAT=3 WARMUP=2s
 #   ENDPOINTS="hello items boom"   POLICIES="per-request reuse"
 #   REFERENCE="sync best native"   (empty: Shallot only, no ratios)
+#   INPROC=1                       (0: skip the in-process benchmark)
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -29,6 +36,8 @@ WARMUP="${WARMUP:-2s}"
 ENDPOINTS="${ENDPOINTS:-hello items boom}"
 POLICIES="${POLICIES:-per-request reuse}"
 REFERENCE="${REFERENCE-sync best native}"
+BEFORE="${BEFORE:-}"
+INPROC="${INPROC:-1}"
 PORT="${PORT:-18300}"
 LUA="$SHARED/wrk/report.lua"
 TOKEN_HEADER="Authorization: Bearer secret-token"
@@ -96,7 +105,7 @@ STARTUP_MS=0
 start_shallot() {  # config; sets SERVER_PID and STARTUP_MS (exec to the first 200)
   local cfg="$1" t0 i
   t0="$(date +%s%N)"
-  "${PRIO[@]}" "$BIN" serve --listen "127.0.0.1:$PORT" "$cfg" > "$OUT/server-shallot.log" 2>&1 &
+  "${PRIO[@]}" "${SERVE_BIN:-$BIN}" serve --listen "127.0.0.1:$PORT" "$cfg" > "$OUT/server-shallot.log" 2>&1 &
   SERVER_PID=$!
   for i in $(seq 1 3000); do
     if [[ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$PORT/hello")" == 200 ]]; then
@@ -133,8 +142,11 @@ measured_run() {  # url ep -> WRKRESULT line + CPU shares, like run.sh's
 }
 
 STARTUP=()
-for policy in $POLICIES; do
-  name="shallot-$policy"
+RUNS=()
+[[ -z "$BEFORE" ]] || for policy in $POLICIES; do RUNS+=("shallot-before-$policy|$policy|$BEFORE"); done
+for policy in $POLICIES; do RUNS+=("shallot-$policy|$policy|$BIN"); done
+for entry in "${RUNS[@]}"; do
+  IFS='|' read -r name policy SERVE_BIN <<<"$entry"
   cfg="$(config_for "$policy")"
   log "=== $name ($cfg)"
   rm -rf "$ROOT/examples/quickstart/.shallot/cache"
@@ -165,6 +177,24 @@ for policy in $POLICIES; do
 done
 rm -f "$ROOT/examples/quickstart/.bench-reuse.toml"
 printf '%s\n' "${STARTUP[@]}" > "$OUT/startup.txt"
+
+# ------------------------------------------------------------------ in process
+INPROC_TABLE=""
+if [[ "$INPROC" == 1 ]]; then
+  log "in-process cycle benchmark (cargo bench --bench cycle)"
+  (cd "$ROOT" && cargo bench -q -p shallot-tests --bench cycle) > "$OUT/cycle.txt" 2>&1 \
+    || { cat "$OUT/cycle.txt" >&2; die "cargo bench --bench cycle failed"; }
+  INPROC_TABLE="$(python3 - "$OUT/cycle.txt" <<'PY'
+import re, sys
+group = None
+for line in open(sys.argv[1], encoding="utf-8"):
+    if m := re.match(r"^[\u251c\u2570]\u2500 (\S+)", line):
+        group = m.group(1)
+    elif m := re.match(r"^[\u2502 ]\s+[\u251c\u2570]\u2500 (\S+)\s+\S+ \S+\s+\u2502\s*\S+ \S+\s+\u2502\s*(\S+ \S+)", line):
+        print(f"| {group} | {m.group(1)} | {m.group(2)} |")
+PY
+)"
+fi
 
 # ------------------------------------------------------------------ summary
 summarize() {
@@ -223,6 +253,14 @@ summarize() {
   echo "|---|---:|---:|"
   for s in "${STARTUP[@]}"; do IFS='|' read -r n c w <<<"$s"; echo "| $n | $c | $w |"; done
   echo
+  if [[ -n "$INPROC_TABLE" ]]; then
+    echo "In process (cargo bench --bench cycle, median per request; per_request and reuse by number of cors layers in front of the hello view):"
+    echo
+    echo "| group | case | median |"
+    echo "|---|---|---:|"
+    echo "$INPROC_TABLE"
+    echo
+  fi
   echo "errors = socket errors + responses of an unexpected class (for /boom, 500 is expected)."
   echo "CPU µs/req = the server's CPU time over the run / requests. Page faults: the server's minor faults over the run / requests."
   echo "peak RSS = VmHWM after all endpoints ran with $CONNS connections (Django rows: RSS after load, summed over workers)."

@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
 # Builds every Rust guest in guests/ for wasm32-wasip2 into target/guests,
-# where the examples and the tests find them. Installs the rustup target if
-# needed. With --all, also the Python, JavaScript and C guests
+# where the examples and the tests find them. Installs the pinned toolchain
+# (rust-toolchain.toml) if needed. With --all, also the Python, JavaScript and C guests
 # (guests/python, guests/js, guests/c) into target/guests/<lang>, installing
 # their pinned toolchains first (scripts/guest-toolchains.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-if ! rustup target list --installed | grep -qx wasm32-wasip2; then
-  rustup target add wasm32-wasip2
-fi
+# The toolchain rust-toolchain.toml pins, with its components and the
+# guests' target (a no-op once installed).
+rustup toolchain install >/dev/null
 packages=()
 for dir in guests/*/; do
   [[ -f "$dir/Cargo.toml" ]] && packages+=(-p "$(basename "$dir")")

@@ -4,10 +4,9 @@
 # Python and JavaScript with the toolchains guest-toolchains.sh installs).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-if ! rustup target list --installed | grep -qx wasm32-wasip2; then
-  rustup target add wasm32-wasip2
-fi
-rustup component add rustfmt clippy >/dev/null 2>&1 || true
+# The toolchain rust-toolchain.toml pins, with its components and the
+# guests' target (a no-op once installed).
+rustup toolchain install >/dev/null
 bash scripts/guest-toolchains.sh
 cargo fmt --all --check
 cargo clippy --workspace --all-targets -- -D warnings

@@ -54,7 +54,7 @@ fn main() {
     let status = cmd.status().expect("cargo can be run to build the guests");
     assert!(
         status.success(),
-        "building the guests failed; is the wasm32-wasip2 target installed? (rustup target add wasm32-wasip2)"
+        "building the guests failed; is the pinned toolchain installed with its wasm32-wasip2 target? (run `rustup toolchain install` in the repository)"
     );
 
     let out_dir = guest_target.join("wasm32-wasip2").join("release");

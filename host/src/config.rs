@@ -106,6 +106,9 @@ pub struct ServerConfig {
     /// Empty by default: the scheme and client address come from the
     /// connection alone.
     pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// Serving threads, each with its own event loop, connections and
+    /// instance pools (thread per core). Default: one per CPU.
+    pub workers: usize,
 }
 
 impl Default for ServerConfig {
@@ -121,6 +124,7 @@ impl Default for ServerConfig {
             header_read_timeout: Duration::from_secs(30),
             send_timeout: Duration::from_secs(30),
             trusted_proxies: Vec::new(),
+            workers: std::thread::available_parallelism().map_or(1, |n| n.get()),
         }
     }
 }

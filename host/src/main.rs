@@ -132,7 +132,11 @@ fn run() -> anyhow::Result<()> {
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     let cli = Cli::parse();
+    // Requests are served on `[server] workers` threads of their own (see
+    // `server::serve_workers`); this runtime loads, reloads and answers
+    // the admin endpoint, and runs the other commands.
     let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
         .enable_all()
         .build()
         .context("cannot start the tokio runtime")?;

@@ -23,8 +23,10 @@ use crate::reload::LivePipeline;
 
 mod forwarded;
 mod send_timeout;
+mod workers;
 
 pub(crate) use send_timeout::SendTimeout;
+pub use workers::{Listeners, serve_workers};
 
 /// How long a client may take to send its body once the head arrived.
 const BODY_READ_TIMEOUT: Duration = Duration::from_secs(30);

@@ -13,12 +13,13 @@ pub(crate) async fn run(path: PathBuf, listen: Option<SocketAddr>) -> anyhow::Re
     let config = Config::load(&path)?;
     let live = Arc::new(LivePipeline::from_config(&config).await?);
     let addr = listen.unwrap_or(config.server.listen);
-    let listener = shallot::server::bind(addr, config.server.backlog)
+    let workers = config.server.workers;
+    let listeners = shallot::server::Listeners::bind(addr, config.server.backlog, workers)
         .with_context(|| format!("cannot listen on {addr}"))?;
     tracing::info!(
-        "serving {} on http://{} ({} middleware, {} views)",
+        "serving {} on http://{} ({} middleware, {} views; {workers} worker threads)",
         path.display(),
-        listener.local_addr()?,
+        listeners.local_addr(),
         live.current().middleware().len(),
         config.views.len()
     );
@@ -32,7 +33,7 @@ pub(crate) async fn run(path: PathBuf, listen: Option<SocketAddr>) -> anyhow::Re
         tokio::spawn(admin);
     }
     tokio::spawn(reload_on_sighup(live.clone()));
-    shallot::server::serve(listener, live, &config.server, shutdown_signal()).await?;
+    shallot::server::serve_workers(listeners, live, &config.server, shutdown_signal()).await?;
     tracing::info!("stopped");
     Ok(())
 }

@@ -93,6 +93,7 @@ pub(super) struct RawServer {
     pub(super) compile_cache: Option<String>,
     pub(super) admin: Option<Spanned<String>>,
     pub(super) backlog: Option<Number>,
+    pub(super) workers: Option<Number>,
     pub(super) header_read_timeout_secs: Option<Number>,
     pub(super) send_timeout_secs: Option<Number>,
     #[serde(default)]

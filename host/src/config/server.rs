@@ -50,6 +50,9 @@ pub(super) fn server(
     if let Some(n) = num(&raw.backlog, "backlog", 1, 65_535)? {
         server.backlog = u32::try_from(n).expect("bounded");
     }
+    if let Some(n) = num(&raw.workers, "workers", 1, 1024)? {
+        server.workers = to_usize(n);
+    }
     if let Some(secs) = num(
         &raw.header_read_timeout_secs,
         "header_read_timeout_secs",

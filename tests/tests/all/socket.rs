@@ -366,3 +366,56 @@ async fn a_burst_of_connections_fits_the_default_backlog() {
         listener.accept().await.unwrap();
     }
 }
+
+/// Thread per core: the workers share one port (a second server on it is
+/// refused rather than handed half its connections), every connection is
+/// served, and on shutdown each worker drains its own in-flight requests.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn workers_share_one_port_and_drain_their_requests_on_shutdown() {
+    let pipeline = Arc::new(shallot::LivePipeline::fixed(
+        pipeline(APP).await,
+        shallot_tests::runtime().clone(),
+    ));
+    let any_port = "127.0.0.1:0".parse().unwrap();
+    let listeners = shallot::server::Listeners::bind(any_port, 128, 2).unwrap();
+    let addr = listeners.local_addr();
+    let taken = shallot::server::Listeners::bind(addr, 128, 2)
+        .err()
+        .expect("a served port is refused");
+    assert_eq!(taken.kind(), std::io::ErrorKind::AddrInUse);
+
+    let (stop, stopped) = oneshot::channel::<()>();
+    let task = tokio::spawn(async move {
+        let settings = ServerConfig::default();
+        shallot::server::serve_workers(listeners, pipeline, &settings, async {
+            let _ = stopped.await;
+        })
+        .await
+    });
+    let mut connections = Vec::new();
+    for _ in 0..16 {
+        let mut stream = TcpStream::connect(addr).await.unwrap();
+        stream
+            .write_all(b"GET /hello HTTP/1.1\r\nHost: x\r\n\r\n")
+            .await
+            .unwrap();
+        connections.push(stream);
+    }
+    for stream in &mut connections {
+        let (status, _, body) = read_response(stream).await;
+        assert_eq!((status, body.as_str()), (200, "hello world"));
+    }
+    let mut slow = TcpStream::connect(addr).await.unwrap();
+    slow.write_all(b"GET /slow HTTP/1.1\r\nHost: x\r\n\r\n")
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    stop.send(()).unwrap();
+    let (status, _, _) = read_response(&mut slow).await;
+    assert_eq!(status, 200, "the in-flight request finished");
+    task.await.unwrap().unwrap();
+    assert!(
+        TcpStream::connect(addr).await.is_err(),
+        "no worker listens after shutdown"
+    );
+}
