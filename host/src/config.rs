@@ -111,6 +111,12 @@ pub struct ServerConfig {
     pub workers: usize,
 }
 
+/// CPUs this process may run on: the default number of serving threads,
+/// and of shares in each instance pool.
+pub(crate) fn cpus() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
 impl Default for ServerConfig {
     fn default() -> Self {
         ServerConfig {
@@ -124,7 +130,7 @@ impl Default for ServerConfig {
             header_read_timeout: Duration::from_secs(30),
             send_timeout: Duration::from_secs(30),
             trusted_proxies: Vec::new(),
-            workers: std::thread::available_parallelism().map_or(1, |n| n.get()),
+            workers: cpus(),
         }
     }
 }

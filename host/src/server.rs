@@ -36,14 +36,21 @@ const BODY_READ_TIMEOUT: Duration = Duration::from_secs(30);
 /// drops SYNs in bursts of new connections (each costing the client a 1 s
 /// retransmit).
 pub fn bind(addr: SocketAddr, backlog: u32) -> std::io::Result<TcpListener> {
+    let socket = new_socket(addr)?;
+    socket.bind(addr)?;
+    socket.listen(backlog)
+}
+
+/// A TCP socket of `addr`'s family with `SO_REUSEADDR` (a restarted server
+/// can bind while the old one's connections linger in TIME_WAIT).
+fn new_socket(addr: SocketAddr) -> std::io::Result<TcpSocket> {
     let socket = if addr.is_ipv4() {
         TcpSocket::new_v4()?
     } else {
         TcpSocket::new_v6()?
     };
     socket.set_reuseaddr(true)?;
-    socket.bind(addr)?;
-    socket.listen(backlog)
+    Ok(socket)
 }
 
 /// Accepts the next connection. Errors (out of file descriptors, above

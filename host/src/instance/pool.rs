@@ -34,16 +34,14 @@ pub(crate) fn enter_worker(index: usize) {
     WORKER.with(|w| w.set(index));
 }
 
-/// Shares per pool: one per CPU (more workers than CPUs share them).
-fn shares() -> usize {
-    std::thread::available_parallelism().map_or(1, |n| n.get())
-}
-
 impl InstancePool {
     pub(crate) fn new(policy: ReusePolicy) -> Arc<InstancePool> {
         let pool = Arc::new(InstancePool {
             policy,
-            shares: (0..shares()).map(|_| Share::default()).collect(),
+            // One per CPU; more workers than CPUs share them.
+            shares: (0..crate::config::cpus())
+                .map(|_| Share::default())
+                .collect(),
         });
         sweep_in_background(Arc::downgrade(&pool), policy);
         pool

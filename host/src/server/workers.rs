@@ -10,7 +10,9 @@ use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use tokio::net::{TcpListener, TcpSocket};
+use tokio::net::TcpListener;
+
+use super::new_socket;
 
 use crate::config::ServerConfig;
 use crate::reload::LivePipeline;
@@ -55,16 +57,6 @@ fn bind_alone(addr: SocketAddr) -> std::io::Result<SocketAddr> {
     socket.local_addr()
 }
 
-fn new_socket(addr: SocketAddr) -> std::io::Result<TcpSocket> {
-    let socket = if addr.is_ipv4() {
-        TcpSocket::new_v4()?
-    } else {
-        TcpSocket::new_v6()?
-    };
-    socket.set_reuseaddr(true)?;
-    Ok(socket)
-}
-
 /// Serves `pipeline` on every listener, one thread each, until `shutdown`
 /// resolves; then each worker stops accepting and drains its own
 /// connections (see [`super::serve`]). Returns when all have stopped.
@@ -100,14 +92,11 @@ pub async fn serve_workers(
     shutdown.await;
     let _ = stop.send(true);
     let joined = tokio::task::spawn_blocking(move || {
-        threads
-            .into_iter()
-            .map(|thread| {
-                thread
-                    .join()
-                    .unwrap_or_else(|_| Err(std::io::Error::other("a worker panicked")))
-            })
-            .collect::<std::io::Result<Vec<()>>>()
+        threads.into_iter().try_for_each(|thread| {
+            thread
+                .join()
+                .unwrap_or_else(|_| Err(std::io::Error::other("a worker panicked")))
+        })
     });
-    joined.await.map_err(std::io::Error::other)?.map(drop)
+    joined.await.map_err(std::io::Error::other)?
 }
