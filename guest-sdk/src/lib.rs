@@ -83,6 +83,121 @@ pub mod kv {
     pub use crate::__capabilities::shallot::http::key_value::Store;
 }
 
+/// SQL databases (grant: `sql_databases = ["default"]`, or
+/// `{ default = "read" }` for read-only). Values always travel as
+/// parameters; nothing here builds SQL from strings.
+///
+/// ```ignore
+/// use shallot_guest::sql::{Connection, Value};
+/// let db = Connection::open("default")?;
+/// let rows = db.query("SELECT id, title FROM notes WHERE id = ?1", &[Value::from(42)])?;
+/// db.begin()?;
+/// db.execute("INSERT INTO notes (title) VALUES (?1)", &["hello".into()])?;
+/// db.commit()?;
+/// ```
+///
+/// A connection lasts as long as the hook call that opened it; a
+/// transaction still open then is rolled back. An [`SqlError`](sql::SqlError)
+/// converts into the hook's [`Error`] with `?` (`unavailable` stays 503,
+/// `permission-denied` 403, anything else is a 500).
+pub mod sql {
+    pub use crate::__capabilities::shallot::http::sql::{
+        Connection, Executed, Rows, SqlError, SqlErrorKind, Value,
+    };
+
+    impl From<SqlError> for crate::Error {
+        fn from(e: SqlError) -> Self {
+            let kind = match e.kind {
+                SqlErrorKind::Unavailable => crate::ErrorKind::Unavailable,
+                SqlErrorKind::PermissionDenied => crate::ErrorKind::PermissionDenied,
+                _ => crate::ErrorKind::Internal,
+            };
+            crate::Error {
+                kind,
+                message: format!("sql ({}): {}", e.kind.name(), e.message),
+            }
+        }
+    }
+
+    impl SqlErrorKind {
+        /// The kind as the WIT spells it (`too-large`).
+        pub fn name(self) -> &'static str {
+            match self {
+                SqlErrorKind::Integrity => "integrity",
+                SqlErrorKind::Programming => "programming",
+                SqlErrorKind::PermissionDenied => "permission-denied",
+                SqlErrorKind::Timeout => "timeout",
+                SqlErrorKind::TooLarge => "too-large",
+                SqlErrorKind::Unavailable => "unavailable",
+                SqlErrorKind::Closed => "closed",
+                SqlErrorKind::Operational => "operational",
+            }
+        }
+    }
+
+    impl From<i64> for Value {
+        fn from(v: i64) -> Self {
+            Value::Integer(v)
+        }
+    }
+
+    impl From<f64> for Value {
+        fn from(v: f64) -> Self {
+            Value::Real(v)
+        }
+    }
+
+    impl From<&str> for Value {
+        fn from(v: &str) -> Self {
+            Value::Text(v.to_owned())
+        }
+    }
+
+    impl From<String> for Value {
+        fn from(v: String) -> Self {
+            Value::Text(v)
+        }
+    }
+
+    impl From<Vec<u8>> for Value {
+        fn from(v: Vec<u8>) -> Self {
+            Value::Blob(v)
+        }
+    }
+
+    impl<T: Into<Value>> From<Option<T>> for Value {
+        fn from(v: Option<T>) -> Self {
+            v.map_or(Value::Null, Into::into)
+        }
+    }
+
+    impl Value {
+        /// The integer, if this is one.
+        pub fn as_i64(&self) -> Option<i64> {
+            match self {
+                Value::Integer(i) => Some(*i),
+                _ => None,
+            }
+        }
+
+        /// The text, if this is text.
+        pub fn as_str(&self) -> Option<&str> {
+            match self {
+                Value::Text(s) => Some(s),
+                _ => None,
+            }
+        }
+    }
+
+    impl Rows {
+        /// The value of `column` in row `row`.
+        pub fn get(&self, row: usize, column: &str) -> Option<&Value> {
+            let i = self.columns.iter().position(|c| c == column)?;
+            self.rows.get(row)?.get(i)
+        }
+    }
+}
+
 /// Outbound HTTP to allowed hosts (grant: `allowed_outbound_hosts`).
 pub mod http {
     pub use crate::__capabilities::shallot::http::outbound_http::{

@@ -13,6 +13,7 @@ mod generated {
         imports: {
             "shallot:http/outbound-http.send": async | trappable,
             "shallot:http/key-value": async | trappable,
+            "shallot:http/sql": async | trappable,
             default: trappable,
         },
         exports: { default: async },
@@ -20,6 +21,7 @@ mod generated {
             "shallot:http/types.request": crate::resources::RequestResource,
             "shallot:http/types.response": crate::resources::ResponseResource,
             "shallot:http/key-value.store": crate::resources::KvStoreHandle,
+            "shallot:http/sql.connection": crate::capability::sql::SqlConnection,
         },
     });
 }
@@ -63,7 +65,9 @@ mod generated_filters {
 /// The middleware hooks' export bindings, one module per hook interface.
 pub(crate) use generated::exports::shallot::http as middleware_exports;
 /// The host interfaces, one module each.
-pub(crate) use generated::shallot::http::{config, key_value, log, outbound_http, types, urls};
+pub(crate) use generated::shallot::http::{
+    config, key_value, log, outbound_http, sql, types, urls,
+};
 /// A context processor's export bindings.
 pub(crate) use generated_context_processor::exports::shallot::http as context_processor_exports;
 /// Template filters' export bindings.

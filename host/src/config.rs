@@ -20,6 +20,7 @@ use crate::limits::{GlobalLimits, Limits};
 use crate::router::{RouteDef, Router};
 
 mod component;
+mod databases;
 mod error;
 mod grants;
 mod instance_policy;
@@ -69,6 +70,8 @@ pub struct Config {
     pub key_value_path: PathBuf,
     /// `[key_value]` size caps.
     pub key_value_quota: KvQuota,
+    /// `[databases.NAME]`: the SQL databases behind `sql_databases`.
+    pub databases: BTreeMap<String, crate::capability::sql::DatabaseSpec>,
     /// `[templates]`: folders and rendering limits.
     pub templates: TemplatesConfig,
     /// `[static] url`: Django's `STATIC_URL`, for `static()` in templates.
@@ -203,9 +206,11 @@ impl Config {
     /// paths resolve against `path`'s folder).
     pub fn parse(path: impl AsRef<Path>, text: &str) -> Result<Config, ConfigError> {
         let path = path.as_ref();
-        let src = Source::new(path, text);
+        let mut src = Source::new(path, text);
         let raw: RawConfig = toml::from_str(text).map_err(|e| src.toml_error(&e))?;
         let base = path.parent().unwrap_or(Path::new("."));
+        let databases = databases::databases(&src, base, raw.databases)?;
+        src.databases = databases.keys().cloned().collect();
         let server = server::server(&src, base, raw.server)?;
         let (defaults, limits) = limits::limits(&src, raw.limits)?;
         let key_value_quota = key_value::quota(&src, &raw.key_value)?;
@@ -228,6 +233,7 @@ impl Config {
             limits,
             key_value_path: key_value::path(base, &raw.key_value),
             key_value_quota,
+            databases,
             templates,
             static_url,
         })

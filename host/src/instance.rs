@@ -118,6 +118,7 @@ impl Slot {
 
     /// Swaps the request back out after the call, trap or not.
     pub(crate) fn reclaim(&mut self) -> RequestResource {
+        self.store.data_mut().end_call();
         if let Ok(left) = self.store.get_fuel() {
             self.fuel_used += self.fuel_budget() - left;
         }

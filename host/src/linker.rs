@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex};
 use wasmtime::Engine;
 use wasmtime::component::Linker;
 
-use crate::capability::{Grant, config, kv, log, outbound, types, urls};
+use crate::capability::{Grant, config, kv, log, outbound, sql, types, urls};
 use crate::config::Grants;
 use crate::state::RequestState;
 
@@ -18,11 +18,12 @@ use crate::state::RequestState;
 type Link = fn(&mut Linker<RequestState>) -> wasmtime::Result<()>;
 
 /// Every capability that needs a grant, and how it is linked.
-pub(crate) const GRANTED: [(Grant, Link); 2] = [
+pub(crate) const GRANTED: [(Grant, Link); 3] = [
     (kv::GRANT, |l| kv::add_to_linker(l, RequestState::kv)),
     (outbound::GRANT, |l| {
         outbound::add_to_linker(l, RequestState::outbound)
     }),
+    (sql::GRANT, |l| sql::add_to_linker(l, RequestState::sql)),
 ];
 
 /// Which of [`GRANTED`] a component has, one bit each.

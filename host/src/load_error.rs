@@ -112,6 +112,17 @@ pub enum LoadError {
         /// Why.
         source: Cause,
     },
+    /// An SQL database some component is granted cannot be opened (or the
+    /// file is not a database).
+    #[error("cannot open SQL database {name:?} ({}): {source}", .path.display())]
+    Database {
+        /// Its `[databases]` name.
+        name: String,
+        /// The database file.
+        path: PathBuf,
+        /// Why.
+        source: Cause,
+    },
     /// A template folder cannot be read or a template does not compile.
     #[error("cannot load templates: {0}")]
     Templates(#[from] crate::templates::TemplateError),

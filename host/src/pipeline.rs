@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 
-use crate::capability::{Services, kv, outbound, urls};
+use crate::capability::{Services, kv, outbound, sql, urls};
 use crate::component::{ContextProcessorComponent, MiddlewareComponent, ViewComponent};
 use crate::config::Config;
 use crate::cycle::{Chain, Invocation};
@@ -186,8 +186,17 @@ fn services(config: &Config) -> Result<Services, LoadError> {
                 source: e.into(),
             }
         })?;
+    let granted = config
+        .components()
+        .flat_map(|c| c.grants.sql_databases.iter().map(|g| g.name.as_str()));
+    let sql = sql::configure(&config.databases, granted).map_err(|e| LoadError::Database {
+        name: e.name.clone(),
+        path: e.path.clone(),
+        source: e.source.into(),
+    })?;
     Ok(Services {
         kv,
+        sql,
         outbound: outbound::configure(),
         urlconfs: urls::configure(config),
     })

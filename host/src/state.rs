@@ -11,6 +11,7 @@ use crate::capability::config::ConfigView;
 use crate::capability::kv::KvView;
 use crate::capability::log::{LogBudget, LogView};
 use crate::capability::outbound::OutboundView;
+use crate::capability::sql::SqlView;
 use crate::capability::stdio::LogPipe;
 use crate::capability::types::TypesView;
 use crate::capability::urls::UrlsView;
@@ -39,6 +40,8 @@ pub(crate) struct RequestState {
     stderr: LogPipe,
     /// What `shallot:http/log` may still write in this request.
     log_budget: LogBudget,
+    /// Whether the running call opened an SQL connection, to close at its end.
+    sql_opened: bool,
 }
 
 impl RequestState {
@@ -59,6 +62,15 @@ impl RequestState {
             urlconf: None,
             stdout,
             stderr,
+            sql_opened: false,
+        }
+    }
+
+    /// The end of a hook call: SQL connections it opened go back to their
+    /// pools, a transaction left open rolled back.
+    pub(crate) fn end_call(&mut self) {
+        if std::mem::take(&mut self.sql_opened) {
+            crate::capability::sql::close_all(&mut self.table);
         }
     }
 
@@ -113,6 +125,17 @@ impl RequestState {
             component: &self.current.label,
             stores: &self.current.grants.key_value_stores,
             db: self.current.services.kv.as_ref(),
+        }
+    }
+
+    pub(crate) fn sql(&mut self) -> SqlView<'_> {
+        SqlView {
+            table: &mut self.table,
+            meter: &mut self.meter,
+            component: &self.current.label,
+            grants: &self.current.grants.sql_databases,
+            databases: &self.current.services.sql,
+            opened: &mut self.sql_opened,
         }
     }
 

@@ -5,7 +5,7 @@
 //! - **grant**: `GRANT`, the config field that enables it (none for the
 //!   ones every component gets: `types`, `log`, `config`, `urls`, `stdio`);
 //! - **configure**: `configure(...)`, once per pipeline, opens what all
-//!   components share (the key-value database, the outbound client) into
+//!   components share (the key-value and SQL databases, the outbound client) into
 //!   [`Services`];
 //! - **link**: `add_to_linker(linker, view)`, called by `crate::linker`
 //!   only for components granted the capability, so an ungranted import
@@ -23,6 +23,7 @@ pub(crate) mod error;
 pub(crate) mod kv;
 pub(crate) mod log;
 pub(crate) mod outbound;
+pub(crate) mod sql;
 pub(crate) mod stdio;
 #[cfg(test)]
 pub(crate) mod testkit;
@@ -49,6 +50,9 @@ pub struct Grants {
     pub allowed_outbound_hosts: Vec<String>,
     /// `key_value_stores = ["sessions"]`: the named stores it may open.
     pub key_value_stores: Vec<String>,
+    /// `sql_databases = ["default"]` or `{ default = "read" }`: the
+    /// databases it may open, and how.
+    pub sql_databases: Vec<sql::SqlGrant>,
 }
 
 /// A capability that needs a grant.
@@ -68,6 +72,8 @@ pub(crate) struct Services {
     /// Opened only when some component is granted a store.
     pub(crate) kv: Option<kv::KvDatabase>,
     pub(crate) outbound: outbound::OutboundClient,
+    /// The databases some component is granted.
+    pub(crate) sql: sql::SqlDatabases,
     /// The URLconfs, for `reverse()`.
     pub(crate) urlconfs: crate::urlconfs::UrlConfs,
 }

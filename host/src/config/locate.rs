@@ -11,11 +11,18 @@ pub(super) type Span = Range<usize>;
 pub(super) struct Source<'a> {
     path: &'a Path,
     text: &'a str,
+    /// The `[databases]` names, once read: grants are checked against
+    /// them where the grant is written, with its line.
+    pub(super) databases: Vec<String>,
 }
 
 impl<'a> Source<'a> {
     pub(super) fn new(path: &'a Path, text: &'a str) -> Self {
-        Source { path, text }
+        Source {
+            path,
+            text,
+            databases: Vec::new(),
+        }
     }
 
     fn line_col(&self, offset: usize) -> (usize, usize) {

@@ -21,6 +21,8 @@ pub(super) struct RawConfig {
     #[serde(default)]
     pub(super) key_value: RawKeyValue,
     #[serde(default)]
+    pub(super) databases: BTreeMap<Spanned<String>, Spanned<RawDatabase>>,
+    #[serde(default)]
     pub(super) middleware: Vec<Spanned<RawComponent>>,
     #[serde(default)]
     pub(super) views: BTreeMap<Spanned<String>, Spanned<RawComponent>>,
@@ -119,6 +121,9 @@ pub(super) struct RawComponent {
     pub(super) allowed_outbound_hosts: Vec<Spanned<String>>,
     #[serde(default)]
     pub(super) key_value_stores: Vec<Spanned<String>>,
+    /// An array of names or a table of accesses; read by `grants`, since
+    /// an untagged enum cannot keep spans.
+    pub(super) sql_databases: Option<Spanned<toml::Value>>,
     pub(super) instance_policy: Option<Spanned<String>>,
     pub(super) reuse: Option<Spanned<RawReuse>>,
 }
@@ -158,6 +163,17 @@ pub(super) struct RawKeyValue {
     pub(super) path: Option<String>,
     pub(super) max_value_kib: Option<Number>,
     pub(super) store_quota_mib: Option<Number>,
+}
+
+/// `[databases.NAME]`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawDatabase {
+    pub(super) url: Spanned<String>,
+    pub(super) max_connections: Option<Number>,
+    pub(super) statement_timeout_ms: Option<Number>,
+    pub(super) max_rows: Option<Number>,
+    pub(super) max_result_kib: Option<Number>,
 }
 
 /// A `[[routes]]` entry, or one in a route's `include`.

@@ -69,9 +69,18 @@ pub(super) fn templates(
             ),
             ("key_value_stores", entry.get_ref().key_value_stores.first()),
         ];
-        if let Some((field, Some(first))) = granted.into_iter().find(|(_, v)| v.is_some()) {
+        let sql = entry
+            .get_ref()
+            .sql_databases
+            .as_ref()
+            .map(|g| ("sql_databases", g.span()));
+        let found = granted
+            .into_iter()
+            .find_map(|(field, v)| v.map(|v| (field, v.span())))
+            .or(sql);
+        if let Some((field, span)) = found {
             return Err(src.error(
-                first.span(),
+                span,
                 &format!("templates.filters[{i}].{field}"),
                 "filters are pure functions of their arguments and get no capability".to_owned(),
             ));

@@ -546,6 +546,10 @@ use crate::templates::movies;
 #[allow(unused_imports, reason = "only checks that the tests exist")]
 use crate::apps::{account, login_required, rate_limit, sessions};
 
+// The SQL guest is tested with the capability.
+#[allow(unused_imports, reason = "only checks that the tests exist")]
+use crate::sql::notes;
+
 macro_rules! assert_test_exists {
     ($name:ident) => {
         #[allow(unused_imports, reason = "only checks that the test exists")]

@@ -14,6 +14,7 @@ mod responses;
 mod routing;
 mod sandbox;
 mod socket;
+mod sql;
 mod template_response;
 mod templates;
 mod urlconfs;

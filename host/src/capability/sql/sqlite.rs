@@ -1,0 +1,251 @@
+//! The SQLite backend: one database file, a pool of connections, and the
+//! statements run on them. Everything here blocks; the capability calls it
+//! on tokio's blocking pool.
+//!
+//! - Read-only grants get connections opened `SQLITE_OPEN_READ_ONLY` (and
+//!   `query_only`), so SQLite refuses their writes whatever the SQL says.
+//! - The statement timeout is a progress handler that interrupts the
+//!   statement once its deadline passes; the same budget bounds waiting for
+//!   another connection's write lock (`busy_timeout`).
+//! - The file is in WAL mode: readers do not wait for a writer.
+
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::time::Instant;
+
+use rusqlite::types::{Value as SqlValue, ValueRef};
+use rusqlite::{Connection, ErrorCode, OpenFlags};
+
+use super::{Executed, Rows, SqlError, SqlErrorKind, SqlLimits, Value};
+
+/// One SQLite file and its idle connections, read-write and read-only.
+pub(crate) struct SqliteDb {
+    path: PathBuf,
+    limits: SqlLimits,
+    idle: [Mutex<Vec<Connection>>; 2],
+}
+
+impl SqliteDb {
+    /// Opens (creating it if needed) the file, in WAL mode, with foreign
+    /// keys enforced. Fails if the file cannot be opened or is not SQLite.
+    pub(crate) fn open(path: &Path, limits: SqlLimits) -> Result<SqliteDb, rusqlite::Error> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|e| {
+                rusqlite::Error::InvalidPath(PathBuf::from(format!("{}: {e}", dir.display())))
+            })?;
+        }
+        let db = SqliteDb {
+            path: path.to_owned(),
+            limits,
+            idle: Default::default(),
+        };
+        let first = db.connect(false)?;
+        first.pragma_update(None, "journal_mode", "WAL")?;
+        // Reading the schema proves the file is a database.
+        first.query_row("SELECT count(*) FROM sqlite_schema", [], |_| Ok(()))?;
+        db.give_back(first, false);
+        Ok(db)
+    }
+
+    /// An idle connection, or a new one.
+    pub(crate) fn take(&self, read_only: bool) -> Result<Connection, rusqlite::Error> {
+        let idle = lock(&self.idle[usize::from(read_only)]).pop();
+        match idle {
+            Some(conn) => Ok(conn),
+            None => self.connect(read_only),
+        }
+    }
+
+    /// Returns a connection to the pool, rolling back a transaction its
+    /// guest left open. One that cannot roll back is closed instead.
+    pub(crate) fn give_back(&self, conn: Connection, read_only: bool) {
+        if !conn.is_autocommit() && conn.execute_batch("ROLLBACK").is_err() {
+            return;
+        }
+        let mut idle = lock(&self.idle[usize::from(read_only)]);
+        if idle.len() < self.limits.max_connections {
+            idle.push(conn);
+        }
+    }
+
+    fn connect(&self, read_only: bool) -> Result<Connection, rusqlite::Error> {
+        let access = if read_only {
+            OpenFlags::SQLITE_OPEN_READ_ONLY
+        } else {
+            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE
+        };
+        let conn = Connection::open_with_flags(
+            &self.path,
+            access | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_NOFOLLOW,
+        )?;
+        conn.busy_timeout(self.limits.statement_timeout)?;
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        if read_only {
+            conn.pragma_update(None, "query_only", "ON")?;
+        }
+        Ok(conn)
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Runs `op` with the statement timeout armed.
+fn timed<T>(
+    conn: &mut Connection,
+    limits: &SqlLimits,
+    op: impl FnOnce(&mut Connection) -> Result<T, SqlError>,
+) -> Result<T, SqlError> {
+    let deadline = Instant::now() + limits.statement_timeout;
+    // Called every 1,000 virtual-machine steps; `true` interrupts.
+    let armed = conn.progress_handler(1_000, Some(move || Instant::now() >= deadline));
+    armed.map_err(|e| error(&e, limits))?;
+    let result = op(conn);
+    let _ = conn.progress_handler(0, None::<fn() -> bool>);
+    result
+}
+
+/// `sql` with `params`, its rows capped by `max_rows` and `max_result_bytes`.
+pub(crate) fn query(
+    conn: &mut Connection,
+    limits: &SqlLimits,
+    sql: &str,
+    params: Vec<Value>,
+) -> Result<Rows, SqlError> {
+    timed(conn, limits, |conn| {
+        let mut stmt = conn.prepare(sql).map_err(|e| error(&e, limits))?;
+        let columns: Vec<String> = stmt.column_names().map(str::to_owned).collect();
+        let mut bytes = columns.iter().map(String::len).sum::<usize>();
+        let params = params.into_iter().map(to_sql).collect::<Vec<_>>();
+        let mut rows = stmt
+            .query(rusqlite::params_from_iter(params))
+            .map_err(|e| error(&e, limits))?;
+        let mut out = Vec::new();
+        while let Some(row) = rows.next().map_err(|e| error(&e, limits))? {
+            if out.len() == limits.max_rows {
+                return Err(too_large(format!(
+                    "the query returned more than max_rows ({}) rows",
+                    limits.max_rows
+                )));
+            }
+            let mut values = Vec::with_capacity(columns.len());
+            for i in 0..columns.len() {
+                let value = from_sql(row.get_ref(i).map_err(|e| error(&e, limits))?);
+                bytes += size(&value);
+                values.push(value);
+            }
+            if bytes > limits.max_result_bytes {
+                return Err(too_large(format!(
+                    "the query returned more than max_result_kib ({} KiB)",
+                    limits.max_result_bytes >> 10
+                )));
+            }
+            out.push(values);
+        }
+        Ok(Rows { columns, rows: out })
+    })
+}
+
+/// `sql` with `params`, for statements that return no rows.
+pub(crate) fn execute(
+    conn: &mut Connection,
+    limits: &SqlLimits,
+    sql: &str,
+    params: Vec<Value>,
+) -> Result<Executed, SqlError> {
+    timed(conn, limits, |conn| {
+        let params = params.into_iter().map(to_sql).collect::<Vec<_>>();
+        let before = conn.last_insert_rowid();
+        let changed = conn
+            .execute(sql, rusqlite::params_from_iter(params))
+            .map_err(|e| error(&e, limits))?;
+        let after = conn.last_insert_rowid();
+        Ok(Executed {
+            rows_affected: changed as u64,
+            last_insert_id: (after != 0 && after != before).then_some(after),
+        })
+    })
+}
+
+/// `BEGIN`, `COMMIT` or `ROLLBACK`.
+pub(crate) fn batch(conn: &mut Connection, limits: &SqlLimits, sql: &str) -> Result<(), SqlError> {
+    timed(conn, limits, |conn| {
+        conn.execute_batch(sql).map_err(|e| error(&e, limits))
+    })
+}
+
+fn to_sql(v: Value) -> SqlValue {
+    match v {
+        Value::Null => SqlValue::Null,
+        Value::Integer(i) => SqlValue::Integer(i),
+        Value::Real(f) => SqlValue::Real(f),
+        Value::Text(s) => SqlValue::Text(s),
+        Value::Blob(b) => SqlValue::Blob(b),
+    }
+}
+
+fn from_sql(v: ValueRef<'_>) -> Value {
+    match v {
+        ValueRef::Null => Value::Null,
+        ValueRef::Integer(i) => Value::Integer(i),
+        ValueRef::Real(f) => Value::Real(f),
+        ValueRef::Text(t) => Value::Text(String::from_utf8_lossy(t).into_owned()),
+        ValueRef::Blob(b) => Value::Blob(b.to_vec()),
+    }
+}
+
+/// What a value costs to hand over: its bytes, or a word.
+pub(crate) fn size(v: &Value) -> usize {
+    match v {
+        Value::Text(s) => s.len(),
+        Value::Blob(b) => b.len(),
+        _ => 8,
+    }
+}
+
+fn too_large(message: String) -> SqlError {
+    SqlError {
+        kind: SqlErrorKind::TooLarge,
+        message,
+    }
+}
+
+/// SQLite's error, sorted the way Django sorts database exceptions.
+pub(crate) fn error(e: &rusqlite::Error, limits: &SqlLimits) -> SqlError {
+    use rusqlite::Error as E;
+    let kind = match e {
+        E::SqliteFailure(f, _) => match f.code {
+            ErrorCode::ConstraintViolation => SqlErrorKind::Integrity,
+            ErrorCode::OperationInterrupted => {
+                return SqlError {
+                    kind: SqlErrorKind::Timeout,
+                    message: format!(
+                        "the statement ran past statement_timeout_ms ({} ms)",
+                        limits.statement_timeout.as_millis()
+                    ),
+                };
+            }
+            ErrorCode::ReadOnly => SqlErrorKind::PermissionDenied,
+            ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked => SqlErrorKind::Timeout,
+            ErrorCode::CannotOpen | ErrorCode::NotADatabase | ErrorCode::DatabaseCorrupt => {
+                SqlErrorKind::Unavailable
+            }
+            ErrorCode::Unknown | ErrorCode::TooBig | ErrorCode::TypeMismatch => {
+                SqlErrorKind::Programming
+            }
+            _ => SqlErrorKind::Operational,
+        },
+        E::SqlInputError { .. }
+        | E::InvalidParameterCount(..)
+        | E::InvalidParameterName(_)
+        | E::MultipleStatement
+        | E::ExecuteReturnedResults
+        | E::InvalidQuery => SqlErrorKind::Programming,
+        _ => SqlErrorKind::Operational,
+    };
+    SqlError {
+        kind,
+        message: e.to_string(),
+    }
+}
