@@ -50,6 +50,7 @@ mod untrusted;
 mod urlconfs;
 pub mod watch;
 
+pub use capability::sql::{DatabaseSpec, SqlAccess, SqlGrant, SqlLimits, migrate};
 pub use config::{Config, ConfigError, InstancePolicy, ReusePolicy};
 pub use engine::{EngineOptions, Runtime};
 pub use hooks::{Direction, Hook, Role};

@@ -15,6 +15,7 @@ use clap::{Parser, Subcommand};
 mod cli {
     pub(crate) mod call;
     pub(crate) mod check;
+    pub(crate) mod migrate;
     pub(crate) mod new;
     pub(crate) mod precompile;
     pub(crate) mod report;
@@ -23,7 +24,7 @@ mod cli {
     pub(crate) mod status;
 }
 
-use cli::{call, check, new, precompile, report, routes, serve, status};
+use cli::{call, check, migrate, new, precompile, report, routes, serve, status};
 
 /// Every request allocates its stores, tables and headers and frees them
 /// again; glibc's malloc spent ~14% of a request's CPU in a profile of the
@@ -48,11 +49,20 @@ enum Command {
         /// Listen on this address instead of the config's `server.listen`.
         #[arg(long, env = "SHALLOT_LISTEN")]
         listen: Option<SocketAddr>,
+        /// Serve even if a database has migrations not yet applied.
+        #[arg(long)]
+        allow_unapplied_migrations: bool,
         /// The config file (shallot.toml).
         config: PathBuf,
     },
     /// Validate a config and every component's exports; print the hook table.
     Check {
+        /// The config file (shallot.toml).
+        config: PathBuf,
+    },
+    /// Apply each database's migrations not yet applied, in order, each
+    /// file in one transaction.
+    Migrate {
         /// The config file (shallot.toml).
         config: PathBuf,
     },
@@ -142,7 +152,12 @@ fn run() -> anyhow::Result<()> {
         .context("cannot start the tokio runtime")?;
     runtime.block_on(async {
         match cli.command {
-            Command::Serve { listen, config } => serve::run(config, listen).await,
+            Command::Serve {
+                listen,
+                allow_unapplied_migrations,
+                config,
+            } => serve::run(config, listen, allow_unapplied_migrations).await,
+            Command::Migrate { config } => migrate::run(config),
             Command::Check { config } => check::run(config).await,
             Command::Routes { config } => routes::run(config),
             Command::Precompile { config } => precompile::run(config),

@@ -9,6 +9,10 @@ use shallot::{Config, Pipeline};
 pub(crate) async fn run(path: PathBuf) -> anyhow::Result<()> {
     let config = Config::load(&path)?;
     let pipeline = Pipeline::load(&config).await?;
+    // `serve` would refuse these, so `check` fails on them too.
+    if let Some(pending) = super::migrate::unapplied(&config)? {
+        anyhow::bail!("{pending}; run `shallot migrate {}`", path.display());
+    }
     print!("{}", shallot::pipeline::hook_table(&pipeline));
     println!(
         "ok: {} middleware, {} views, {} routes, {} URLconfs; {}",

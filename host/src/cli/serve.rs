@@ -9,8 +9,21 @@ use anyhow::Context;
 use shallot::{Config, LivePipeline};
 
 /// Serves the config at `path`, on `listen` if given, until a signal stops it.
-pub(crate) async fn run(path: PathBuf, listen: Option<SocketAddr>) -> anyhow::Result<()> {
+pub(crate) async fn run(
+    path: PathBuf,
+    listen: Option<SocketAddr>,
+    allow_unapplied_migrations: bool,
+) -> anyhow::Result<()> {
     let config = Config::load(&path)?;
+    if let Some(pending) = super::migrate::unapplied(&config)? {
+        if !allow_unapplied_migrations {
+            anyhow::bail!(
+                "{pending}; run `shallot migrate {}` first (or serve with --allow-unapplied-migrations)",
+                path.display()
+            );
+        }
+        tracing::warn!("{pending}");
+    }
     let live = Arc::new(LivePipeline::from_config(&config).await?);
     let addr = listen.unwrap_or(config.server.listen);
     let workers = config.server.workers;

@@ -36,7 +36,22 @@ pub(super) fn databases(
             ));
         }
         let db = db.into_inner();
+        let migrations = match &db.migrations {
+            None => None,
+            Some(dir) => {
+                let path = base.join(dir.get_ref());
+                if !path.is_dir() {
+                    return Err(src.error(
+                        dir.span(),
+                        &format!("{field}.migrations"),
+                        format!("no such folder: {}", path.display()),
+                    ));
+                }
+                Some(path)
+            }
+        };
         let spec = DatabaseSpec {
+            migrations,
             path: sqlite_path(src, base, &format!("{field}.url"), &db.url)?,
             limits: limits(src, &field, &db)?,
         };

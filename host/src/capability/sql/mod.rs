@@ -15,6 +15,7 @@
 //! that long, then fail `unavailable`. SQL text, parameters and results
 //! are charged to the calling hook's CPU budget like any copy.
 
+pub mod migrate;
 mod sqlite;
 
 use std::collections::BTreeMap;
@@ -61,6 +62,8 @@ pub enum SqlAccess {
 pub struct DatabaseSpec {
     /// The SQLite file (`url = "sqlite:PATH"`).
     pub path: PathBuf,
+    /// Its numbered `.sql` migrations (`migrations = "FOLDER"`), if any.
+    pub migrations: Option<PathBuf>,
     /// Its limits.
     pub limits: SqlLimits,
 }
