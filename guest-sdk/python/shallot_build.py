@@ -164,9 +164,29 @@ EXPORTS = {
 }
 
 
-def world(kind, hooks):
+CAPABILITIES = {"sql": "sql"}  # SDK module -> the interface it imports
+
+
+def capabilities(source):
+    """The capability interfaces the source uses, by importing their SDK
+    module (``from shallot import sql``, ``import shallot.sql``,
+    ``from shallot.sql import connect``): only those are imported, so a
+    component needs a grant only for what it uses."""
+    used = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.ImportFrom) and node.module == "shallot":
+            used.update(a.name for a in node.names if a.name in CAPABILITIES)
+        elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith("shallot."):
+            used.add(node.module.split(".", 1)[1])
+        elif isinstance(node, ast.Import):
+            used.update(a.name.split(".", 1)[1] for a in node.names if a.name.startswith("shallot."))
+    return sorted(CAPABILITIES[u] for u in used if u in CAPABILITIES)
+
+
+def world(kind, hooks, imports=()):
     exports = EXPORTS.get(kind) or [h.replace("_", "-") for h in hooks]
     lines = ["package shallot:python-guest;", "", "world guest {", f"    include {PACKAGE.replace('@', '/imports@')};"]
+    lines += [f"    import {PACKAGE.replace('@', '/' + i + '@')};" for i in imports]
     lines += [f"    export {PACKAGE.replace('@', '/' + e + '@')};" for e in exports]
     lines.append("}")
     return "\n".join(lines) + "\n"
@@ -248,7 +268,7 @@ def build(app, out, wit):
         tmp = Path(tmp)
         (tmp / "wit" / "deps").mkdir(parents=True)
         shutil.copytree(wit, tmp / "wit" / "deps" / "shallot-http")
-        (tmp / "wit" / "guest.wit").write_text(world(kind, hooks))
+        (tmp / "wit" / "guest.wit").write_text(world(kind, hooks, capabilities(source)))
         (tmp / "shallot_component.py").write_text(glue(module, kind, name, hooks))
         cmd = componentize_py() + [
             "-d", str(tmp / "wit"),
