@@ -57,13 +57,21 @@ const EXPORTS = { view: ['view'], 'context processor': ['context-processor'], fi
 
 const kebab = (h) => h.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
 
-function world(kind, hooks) {
+/** The SDK modules app.js imports that need a capability (`shallot/sql`):
+ * only those interfaces are imported, so a component needs a grant only
+ * for what it uses. */
+export function capabilities(source) {
+  return ['sql'].filter((c) => new RegExp(`from\\s*(['"])shallot/${c}\\1`).test(source));
+}
+
+function world(kind, hooks, imports = []) {
   const exports = EXPORTS[kind] ?? hooks.map(kebab);
   return [
     'package shallot:js-guest;',
     '',
     'world guest {',
     `    include ${PACKAGE}/imports@${VERSION};`,
+    ...imports.map((i) => `    import ${PACKAGE}/${i}@${VERSION};`),
     ...exports.map((e) => `    export ${PACKAGE}/${e}@${VERSION};`),
     '}',
     '',
@@ -109,10 +117,16 @@ export async function build(app, out, wit) {
   try {
     await mkdir(join(tmp, 'wit', 'deps'), { recursive: true });
     await cp(wit, join(tmp, 'wit', 'deps', 'shallot-http'), { recursive: true });
-    await writeFile(join(tmp, 'wit', 'guest.wit'), world(kind, hooks));
-    // `from "shallot"` in the user's file means the SDK beside it.
-    await writeFile(join(tmp, 'app.js'), source.replace(/(from\s*)(['"])shallot\2/g, "$1'./shallot.js'"));
+    const imports = capabilities(source);
+    await writeFile(join(tmp, 'wit', 'guest.wit'), world(kind, hooks, imports));
+    // `from "shallot"` in the user's file means the SDK beside it, and
+    // `from "shallot/sql"` its sql module.
+    const local = source
+      .replace(/(from\s*)(['"])shallot\2/g, "$1'./shallot.js'")
+      .replace(/(from\s*)(['"])shallot\/([a-z]+)\2/g, "$1'./shallot-$3.js'");
+    await writeFile(join(tmp, 'app.js'), local);
     await copyFile(join(HERE, 'shallot.js'), join(tmp, 'shallot.js'));
+    for (const c of imports) await copyFile(join(HERE, `shallot-${c}.js`), join(tmp, `shallot-${c}.js`));
     await writeFile(join(tmp, 'entry.js'), entry(kind, hooks));
     const { component } = await componentize({
       sourcePath: join(tmp, 'entry.js'),

@@ -243,23 +243,35 @@ async fn a_file_that_is_not_a_database_is_refused_at_load() {
 pub(crate) async fn py_notes() {
     // The Python SDK's DB-API flavour: rows as dicts, Django's exception
     // classes, `atomic()`.
+    check_notes("py-notes").await;
+}
+
+/// The Python or JavaScript `notes` guest: insert, a duplicate (the
+/// IntegrityError class), a rolled-back `atomic()`, the list.
+async fn check_notes(guest: &str) {
     let dir = database_dir();
     let p = pipeline(&format!(
         "[databases.default]\nurl = \"sqlite:{}\"\n\
-         [views.notes]\ncomponent = \"{{py-notes}}\"\nsql_databases = [\"default\"]\n\
-         [[routes]]\npath = \"py-notes/\"\nview = \"notes\"\n",
+         [views.notes]\ncomponent = \"{{{guest}}}\"\nsql_databases = [\"default\"]\n\
+         [[routes]]\npath = \"n/\"\nview = \"notes\"\n",
         dir.join("app.db").display()
     ))
     .await;
-    let out = run(&p, post("/py-notes/", "first")).await;
+    let out = run(&p, post("/n/", "first")).await;
     assert_eq!(out.response.status(), 201, "{}", out.body());
     assert_eq!(out.body(), "{\"id\": 1}");
-    let out = run(&p, post("/py-notes/", "first")).await;
+    let out = run(&p, post("/n/", "first")).await;
     assert_eq!(out.response.status(), 409);
     assert_eq!(out.body(), "duplicate: integrity");
     // Raising inside atomic() rolls the insert back.
-    let out = run(&p, post("/py-notes/?fail=1", "second")).await;
+    let out = run(&p, post("/n/?fail=1", "second")).await;
     assert_eq!(out.body(), "rolled back");
-    let out = run(&p, get("/py-notes/")).await;
+    let out = run(&p, get("/n/")).await;
     assert_eq!(out.body(), "[{\"id\": 1, \"title\": \"first\"}]");
+}
+
+#[tokio::test]
+pub(crate) async fn js_notes() {
+    // The JavaScript SDK: the same checks as the Python one.
+    check_notes("js-notes").await;
 }
