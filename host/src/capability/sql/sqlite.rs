@@ -117,10 +117,8 @@ pub(crate) fn query(
         let mut stmt = conn.prepare(sql).map_err(|e| error(&e, limits))?;
         let columns: Vec<String> = stmt.column_names().map(str::to_owned).collect();
         let mut bytes = columns.iter().map(String::len).sum::<usize>();
-        let params = params.into_iter().map(to_sql).collect::<Vec<_>>();
-        let mut rows = stmt
-            .query(rusqlite::params_from_iter(params))
-            .map_err(|e| error(&e, limits))?;
+        bind(&mut stmt, params, limits)?;
+        let mut rows = stmt.raw_query();
         let mut out = Vec::new();
         while let Some(row) = rows.next().map_err(|e| error(&e, limits))? {
             if out.len() == limits.max_rows {
@@ -155,11 +153,11 @@ pub(crate) fn execute(
     params: Vec<Value>,
 ) -> Result<Executed, SqlError> {
     timed(conn, limits, |conn| {
-        let params = params.into_iter().map(to_sql).collect::<Vec<_>>();
         let before = conn.last_insert_rowid();
-        let changed = conn
-            .execute(sql, rusqlite::params_from_iter(params))
-            .map_err(|e| error(&e, limits))?;
+        let mut stmt = conn.prepare(sql).map_err(|e| error(&e, limits))?;
+        bind(&mut stmt, params, limits)?;
+        let changed = stmt.raw_execute().map_err(|e| error(&e, limits))?;
+        drop(stmt);
         let after = conn.last_insert_rowid();
         Ok(Executed {
             rows_affected: changed as u64,
@@ -173,6 +171,53 @@ pub(crate) fn batch(conn: &mut Connection, limits: &SqlLimits, sql: &str) -> Res
     timed(conn, limits, |conn| {
         conn.execute_batch(sql).map_err(|e| error(&e, limits))
     })
+}
+
+/// Binds `params` by number: `?1` and `$1` (PostgreSQL's form, so the same
+/// SQL runs on both) take the first value wherever they appear, a bare `?`
+/// the next one. Named parameters (`:name`, `@name`) are refused, and so is
+/// a count that does not match what the statement uses.
+fn bind(
+    stmt: &mut rusqlite::Statement<'_>,
+    params: Vec<Value>,
+    limits: &SqlLimits,
+) -> Result<(), SqlError> {
+    let programming = |message: String| SqlError {
+        kind: SqlErrorKind::Programming,
+        message,
+    };
+    let mut used = 0;
+    for i in 1..=stmt.parameter_count() {
+        let number = match stmt.parameter_name(i) {
+            None => i,
+            Some(name) => match name.split_at(1) {
+                ("?" | "$", digits) if digits.parse::<usize>().is_ok_and(|n| n > 0) => {
+                    digits.parse().unwrap_or(i)
+                }
+                _ => {
+                    return Err(programming(format!(
+                        "parameter {name} is named; use numbered ones, ?1 or $1"
+                    )));
+                }
+            },
+        };
+        let Some(value) = params.get(number - 1) else {
+            return Err(programming(format!(
+                "the statement uses parameter {number}, but {} were given",
+                params.len()
+            )));
+        };
+        used = used.max(number);
+        stmt.raw_bind_parameter(i, to_sql(value.clone()))
+            .map_err(|e| error(&e, limits))?;
+    }
+    if used != params.len() {
+        return Err(programming(format!(
+            "{} parameters were given, but the statement uses {used}",
+            params.len()
+        )));
+    }
+    Ok(())
 }
 
 fn to_sql(v: Value) -> SqlValue {
@@ -247,5 +292,56 @@ pub(crate) fn error(e: &rusqlite::Error, limits: &SqlLimits) -> SqlError {
     SqlError {
         kind,
         message: e.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn db() -> (tempfile::TempDir, Connection, SqlLimits) {
+        let dir = tempfile::tempdir().unwrap();
+        let limits = SqlLimits::default();
+        let db = SqliteDb::open(&dir.path().join("t.db"), limits).unwrap();
+        let conn = db.take(false).unwrap();
+        (dir, conn, limits)
+    }
+
+    fn one(
+        conn: &mut Connection,
+        limits: &SqlLimits,
+        sql: &str,
+        params: Vec<Value>,
+    ) -> Result<Vec<Value>, SqlError> {
+        query(conn, limits, sql, params).map(|r| r.rows.into_iter().next().unwrap_or_default())
+    }
+
+    #[test]
+    fn parameters_bind_by_number_in_either_style() {
+        let (_dir, mut conn, limits) = db();
+        let text = |s: &str| Value::Text(s.to_owned());
+        let params = || vec![text("a"), text("b")];
+        // `$2` before `$1` still takes the second value, as in PostgreSQL.
+        let row = one(&mut conn, &limits, "SELECT $2, $1", params()).unwrap();
+        assert!(matches!(&row[..], [Value::Text(x), Value::Text(y)] if x == "b" && y == "a"));
+        let row = one(&mut conn, &limits, "SELECT ?2, ?1, ?1", params()).unwrap();
+        assert!(
+            matches!(&row[..], [Value::Text(x), Value::Text(y), Value::Text(z)] if x == "b" && y == "a" && z == "a")
+        );
+        let row = one(&mut conn, &limits, "SELECT ?, ?", params()).unwrap();
+        assert!(matches!(&row[..], [Value::Text(x), Value::Text(y)] if x == "a" && y == "b"));
+
+        let mut refused = |sql: &str, params: Vec<Value>| {
+            let e = one(&mut conn, &limits, sql, params).unwrap_err();
+            assert!(
+                matches!(e.kind, SqlErrorKind::Programming),
+                "{sql}: {}",
+                e.message
+            );
+            e.message
+        };
+        assert!(refused("SELECT :name", vec![text("a")]).contains("named"));
+        assert!(refused("SELECT $1, $2", vec![text("a")]).contains("uses parameter 2"));
+        assert!(refused("SELECT $1", params()).contains("2 parameters were given"));
     }
 }
