@@ -5,6 +5,7 @@
 //! - `notes`: `GET` lists `[{"id": 1, "title": "..."}]`; `POST` inserts the
 //!   body as a title and answers `{"id": N}` (201);
 //! - `note` (`<int:id>`): one row by primary key, or 404;
+//! - `page`: the first 20 rows by id, nothing else (`bench/sql.sh`);
 //! - `search` (`?q=`): counts notes titled exactly `q`, passed as a
 //!   parameter (an injection attempt is just an odd title);
 //! - `slow`: a statement that runs for ever (until the statement timeout);
@@ -64,6 +65,7 @@ fn run(req: &Request, view: &ViewInfo) -> Result<Response, SqlError> {
                 "notes" if req.method() == "POST" => insert(&db, req),
                 "notes" => list(&db),
                 "note" => one(&db, view),
+                "page" => page(&db),
                 "search" => search(&db, req),
                 "slow" => db.query(SPIN, &[]).map(|_| Response::text(200, "finished")),
                 "busy" => {
@@ -108,6 +110,11 @@ fn insert(db: &Connection, req: &Request) -> Result<Response, SqlError> {
 fn list(db: &Connection) -> Result<Response, SqlError> {
     db.execute(SCHEMA, &[])?;
     let rows = db.query("SELECT id, title FROM notes ORDER BY id", &[])?;
+    json_rows(&rows)
+}
+
+/// `[{"id": 1, "title": "..."}, ...]`, as Django's `JsonResponse` writes it.
+fn json_rows(rows: &shallot_guest::sql::Rows) -> Result<Response, SqlError> {
     let items: Vec<String> = (0..rows.rows.len())
         .map(|i| {
             let id = rows
@@ -122,6 +129,11 @@ fn list(db: &Connection) -> Result<Response, SqlError> {
         })
         .collect();
     Ok(Response::json(200, &format!("[{}]", items.join(", "))))
+}
+
+fn page(db: &Connection) -> Result<Response, SqlError> {
+    let rows = db.query("SELECT id, title FROM notes ORDER BY id LIMIT 20", &[])?;
+    json_rows(&rows)
 }
 
 fn one(db: &Connection, view: &ViewInfo) -> Result<Response, SqlError> {

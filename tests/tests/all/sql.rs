@@ -22,6 +22,7 @@ fn app(db: &std::path::Path, grant: &str, extra: &str) -> String {
     for (name, path) in [
         ("notes", "notes/"),
         ("note", "notes/<int:id>/"),
+        ("page", "page/"),
         ("search", "search/"),
         ("slow", "slow/"),
         ("busy", "busy/"),
@@ -79,6 +80,8 @@ pub(crate) async fn notes() {
         out.body(),
         "[{\"id\": 1, \"title\": \"first\"}, {\"id\": 2, \"title\": \"second\"}]"
     );
+    // The benchmark's page: the first 20 by id, the same JSON.
+    assert_eq!(run(&p, get("/page/")).await.body(), out.body());
     let out = run(&p, get("/notes/2/")).await;
     assert_eq!(out.body(), "{\"id\": 2, \"title\": \"second\"}");
     assert_eq!(run(&p, get("/notes/9/")).await.response.status(), 404);
