@@ -47,19 +47,25 @@ impl SqliteDb {
         Ok(db)
     }
 
-    /// An idle connection, or a new one.
+    /// An idle connection, if there is one: no I/O, so callers take it
+    /// on the serving thread.
+    pub(crate) fn take_idle(&self, read_only: bool) -> Option<Connection> {
+        lock(&self.idle[usize::from(read_only)]).pop()
+    }
+
+    /// An idle connection, or a new one (opening one reads the file).
     pub(crate) fn take(&self, read_only: bool) -> Result<Connection, rusqlite::Error> {
-        let idle = lock(&self.idle[usize::from(read_only)]).pop();
-        match idle {
+        match self.take_idle(read_only) {
             Some(conn) => Ok(conn),
             None => self.connect(read_only),
         }
     }
 
     /// Returns a connection to the pool, rolling back a transaction its
-    /// guest left open. One that cannot roll back is closed instead.
+    /// guest left open. One that cannot roll back is closed instead. Only
+    /// the rollback does I/O (see [`needs_rollback`]).
     pub(crate) fn give_back(&self, conn: Connection, read_only: bool) {
-        if !conn.is_autocommit() && conn.execute_batch("ROLLBACK").is_err() {
+        if needs_rollback(&conn) && conn.execute_batch("ROLLBACK").is_err() {
             return;
         }
         let mut idle = lock(&self.idle[usize::from(read_only)]);
@@ -85,6 +91,11 @@ impl SqliteDb {
         }
         Ok(conn)
     }
+}
+
+/// Whether giving `conn` back means rolling back a transaction first.
+pub(crate) fn needs_rollback(conn: &Connection) -> bool {
+    !conn.is_autocommit()
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
