@@ -55,6 +55,26 @@ pub struct Grants {
     pub sql_databases: Vec<sql::SqlGrant>,
 }
 
+/// Runs `op`, which blocks (a file write, an fsync, an SQL statement), on
+/// tokio's blocking pool, so the serving thread it was called from keeps
+/// serving; without a runtime (a synchronous embedder) it runs here.
+pub(crate) async fn blocking<T: Send + 'static>(
+    op: impl FnOnce() -> T + Send + 'static,
+) -> wasmtime::Result<T> {
+    match tokio::runtime::Handle::try_current() {
+        Ok(runtime) => Ok(runtime.spawn_blocking(op).await?),
+        Err(_) => Ok(op()),
+    }
+}
+
+/// [`blocking`] without waiting for it: for work whose result nobody needs.
+pub(crate) fn blocking_detached(op: impl FnOnce() + Send + 'static) {
+    match tokio::runtime::Handle::try_current() {
+        Ok(runtime) => drop(runtime.spawn_blocking(op)),
+        Err(_) => op(),
+    }
+}
+
 /// A capability that needs a grant.
 pub(crate) struct Grant {
     /// Its interface in the `shallot:http` package, e.g. `key-value`.

@@ -95,16 +95,9 @@ impl KvView<'_> {
             .db
             .cloned()
             .ok_or_else(|| wasmtime::Error::msg("key-value store used without a database"))?;
-        let run = move || op(&db, &name);
-        let result = match tokio::runtime::Handle::try_current() {
-            Ok(runtime) => runtime
-                .spawn_blocking(run)
-                .await
-                .map_err(wasmtime::Error::from)?,
-            // An embedder without tokio: nothing else to keep responsive.
-            Err(_) => run(),
-        };
-        result.map_err(guest_error)
+        super::blocking(move || op(&db, &name))
+            .await?
+            .map_err(guest_error)
     }
 
     /// Checked on every call, not only at link time: the grant names the

@@ -26,7 +26,7 @@ use std::time::Duration;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use wasmtime::component::{HasData, Linker, Resource, ResourceTable};
 
-use super::Grant;
+use super::{Grant, blocking};
 use crate::bindings::sql::{self, Host, HostConnection};
 use crate::limits::Meter;
 
@@ -95,8 +95,13 @@ impl Default for SqlLimits {
 /// An opened database: the backend and the cap on its connections.
 pub(crate) struct SqlDatabase {
     backend: sqlite::SqliteDb,
-    limits: SqlLimits,
     permits: Arc<Semaphore>,
+}
+
+impl SqlDatabase {
+    fn limits(&self) -> &SqlLimits {
+        self.backend.limits()
+    }
 }
 
 /// Every configured database, by name, shared by a pipeline's components.
@@ -129,7 +134,6 @@ pub(crate) fn configure<'a>(
             })?;
         let db = SqlDatabase {
             backend,
-            limits: spec.limits,
             permits: Arc::new(Semaphore::new(spec.limits.max_connections)),
         };
         open.insert(name.clone(), Arc::new(db));
@@ -161,14 +165,10 @@ impl SqlConnection {
         self.closed = true;
         if let Some(conn) = self.conn.take() {
             let (db, read_only) = (self.db.clone(), self.read_only);
-            if !sqlite::needs_rollback(&conn) {
-                db.backend.give_back(conn, read_only);
+            if sqlite::needs_rollback(&conn) {
+                super::blocking_detached(move || db.backend.give_back(conn, read_only));
             } else {
-                let give_back = move || db.backend.give_back(conn, read_only);
-                match tokio::runtime::Handle::try_current() {
-                    Ok(runtime) => drop(runtime.spawn_blocking(give_back)),
-                    Err(_) => give_back(),
-                }
+                db.backend.give_back(conn, read_only);
             }
         }
         // After the connection is back, so the next `open` finds it idle.
@@ -245,7 +245,7 @@ impl SqlView<'_> {
             )));
         };
         let read_only = grant.access == SqlAccess::Read;
-        let wait = db.limits.statement_timeout;
+        let wait = db.limits().statement_timeout;
         let permit = match tokio::time::timeout(wait, db.permits.clone().acquire_owned()).await {
             Ok(Ok(permit)) => permit,
             _ => {
@@ -254,7 +254,7 @@ impl SqlView<'_> {
                     format!(
                         "every connection to database {name:?} stayed in use for {} ms (max_connections = {})",
                         wait.as_millis(),
-                        db.limits.max_connections
+                        db.limits().max_connections
                     ),
                 )));
             }
@@ -271,7 +271,7 @@ impl SqlView<'_> {
         let conn = match taken {
             Ok(conn) => conn,
             Err(e) => {
-                let mut error = sqlite::error(&e, &db.limits);
+                let mut error = sqlite::error(&e, db.limits());
                 error.kind = SqlErrorKind::Unavailable;
                 return Ok(Err(error));
             }
@@ -305,7 +305,7 @@ impl SqlView<'_> {
                 "connection in use by another statement",
             ));
         };
-        let limits = entry.db.limits;
+        let limits = *entry.db.limits();
         let (conn, result) = blocking(move || {
             let result = op(&mut conn, &limits);
             (conn, result)
@@ -318,16 +318,6 @@ impl SqlView<'_> {
     fn charge(&mut self, sql: &str, params: &[Value]) -> wasmtime::Result<()> {
         let bytes = sql.len() + params.iter().map(sqlite::size).sum::<usize>();
         self.meter.charge_copy(bytes)
-    }
-}
-
-/// `op` on tokio's blocking pool, or here without a runtime.
-async fn blocking<T: Send + 'static>(
-    op: impl FnOnce() -> T + Send + 'static,
-) -> wasmtime::Result<T> {
-    match tokio::runtime::Handle::try_current() {
-        Ok(runtime) => Ok(runtime.spawn_blocking(op).await?),
-        Err(_) => Ok(op()),
     }
 }
 

@@ -47,6 +47,11 @@ impl SqliteDb {
         Ok(db)
     }
 
+    /// What this database allows one call.
+    pub(crate) fn limits(&self) -> &SqlLimits {
+        &self.limits
+    }
+
     /// An idle connection, if there is one: no I/O, so callers take it
     /// on the serving thread.
     pub(crate) fn take_idle(&self, read_only: bool) -> Option<Connection> {
