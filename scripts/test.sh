@@ -11,6 +11,11 @@ rustup toolchain install >/dev/null
 # cost disk (3 GB of target/debug/incremental).
 if [[ -n "${CI:-}" ]]; then export CARGO_INCREMENTAL=0; fi
 bash scripts/guest-toolchains.sh
+# The SQL tests' PostgreSQL server (target/postgres, loopback only),
+# stopped however the suite ends.
+SHALLOT_TEST_POSTGRES="$(bash scripts/postgres.sh start)"
+export SHALLOT_TEST_POSTGRES
+trap 'bash scripts/postgres.sh stop' EXIT
 cargo fmt --all --check
 cargo clippy --workspace --all-targets -- -D warnings
 cargo test --workspace

@@ -211,6 +211,16 @@ impl Config {
         let base = path.parent().unwrap_or(Path::new("."));
         let databases = databases::databases(&src, base, raw.databases)?;
         src.databases = databases.keys().cloned().collect();
+        src.no_read_role = databases
+            .iter()
+            .filter(|(_, spec)| {
+                matches!(
+                    spec.location,
+                    crate::capability::sql::DatabaseLocation::Postgres { read_url: None, .. }
+                )
+            })
+            .map(|(name, _)| name.clone())
+            .collect();
         let server = server::server(&src, base, raw.server)?;
         let (defaults, limits) = limits::limits(&src, raw.limits)?;
         let key_value_quota = key_value::quota(&src, &raw.key_value)?;

@@ -114,12 +114,12 @@ pub enum LoadError {
     },
     /// An SQL database some component is granted cannot be opened (or the
     /// file is not a database).
-    #[error("cannot open SQL database {name:?} ({}): {source}", .path.display())]
+    #[error("cannot open SQL database {name:?} ({location}): {source}")]
     Database {
         /// Its `[databases]` name.
         name: String,
-        /// The database file.
-        path: PathBuf,
+        /// The database file, or its URL without the password.
+        location: String,
         /// Why.
         source: Cause,
     },

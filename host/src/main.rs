@@ -157,7 +157,7 @@ fn run() -> anyhow::Result<()> {
                 allow_unapplied_migrations,
                 config,
             } => serve::run(config, listen, allow_unapplied_migrations).await,
-            Command::Migrate { config } => migrate::run(config),
+            Command::Migrate { config } => migrate::run(config).await,
             Command::Check { config } => check::run(config).await,
             Command::Routes { config } => routes::run(config),
             Command::Precompile { config } => precompile::run(config),

@@ -190,9 +190,9 @@ fn services(config: &Config) -> Result<Services, LoadError> {
         .components()
         .flat_map(|c| c.grants.sql_databases.iter().map(|g| g.name.as_str()));
     let sql = sql::configure(&config.databases, granted).map_err(|e| LoadError::Database {
-        name: e.name.clone(),
-        path: e.path.clone(),
-        source: e.source.into(),
+        name: e.name,
+        location: e.location,
+        source: e.source,
     })?;
     Ok(Services {
         kv,

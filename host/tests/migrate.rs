@@ -1,5 +1,7 @@
 //! `shallot migrate`, and what `check` and `serve` do about migrations not
-//! yet applied, on the real binary and a real SQLite file.
+//! yet applied, on the real binary: on a real SQLite file, and on the
+//! PostgreSQL server of the test run (`SHALLOT_TEST_POSTGRES`, started by
+//! `scripts/test.sh`).
 
 use std::path::Path;
 use std::process::{Command, Output};
@@ -20,18 +22,57 @@ fn text(out: &Output) -> String {
     )
 }
 
-fn count(db: &Path, sql: &str) -> i64 {
-    let conn = rusqlite::Connection::open(db).unwrap();
-    conn.query_row(sql, [], |r| r.get(0)).unwrap()
+#[test]
+fn migrations_apply_in_order_once_each_file_whole_or_not_at_all_on_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("data/app.db");
+    let count = |sql: &str| -> i64 {
+        let conn = rusqlite::Connection::open(&db).unwrap();
+        conn.query_row(sql, [], |r| r.get(0)).unwrap()
+    };
+    migrations_apply(
+        dir.path(),
+        "sqlite:data/app.db",
+        count,
+        "no such table: nope",
+    );
 }
 
 #[test]
-fn migrations_apply_in_order_once_each_file_whole_or_not_at_all() {
+fn migrations_apply_in_order_once_each_file_whole_or_not_at_all_on_postgres() {
+    let server = std::env::var("SHALLOT_TEST_POSTGRES")
+        .expect("SHALLOT_TEST_POSTGRES is not set: run the suite with scripts/test.sh");
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let name = format!("migrate_{}", std::process::id());
+    let admin = runtime.block_on(connect(&format!("{server}/postgres")));
+    for sql in [
+        format!("DROP DATABASE IF EXISTS {name}"),
+        format!("CREATE DATABASE {name}"),
+    ] {
+        runtime.block_on(admin.batch_execute(&sql)).unwrap();
+    }
+    let url = format!("{server}/{name}");
+    let client = runtime.block_on(connect(&url));
+    let count = |sql: &str| -> i64 { runtime.block_on(client.query_one(sql, &[])).unwrap().get(0) };
     let dir = tempfile::tempdir().unwrap();
-    let d = dir.path();
+    migrations_apply(dir.path(), &url, count, "relation \"nope\" does not exist");
+}
+
+async fn connect(url: &str) -> tokio_postgres::Client {
+    let (client, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls)
+        .await
+        .unwrap_or_else(|e| panic!("{url}: {e}"));
+    tokio::spawn(connection);
+    client
+}
+
+/// The migration checks, on the database at `url`; `count` answers a
+/// `SELECT count(*)` there, and `missing` is how the database says a
+/// table does not exist.
+fn migrations_apply(d: &Path, url: &str, count: impl Fn(&str) -> i64, missing: &str) {
     std::fs::write(
         d.join("shallot.toml"),
-        "[databases.default]\nurl = \"sqlite:data/app.db\"\nmigrations = \"migrations\"\n",
+        format!("[databases.default]\nurl = \"{url}\"\nmigrations = \"migrations\"\n"),
     )
     .unwrap();
     let m = d.join("migrations");
@@ -44,12 +85,12 @@ fn migrations_apply_in_order_once_each_file_whole_or_not_at_all() {
     .unwrap();
     std::fs::write(
         m.join("2_seed.sql"),
-        "INSERT INTO notes (title) VALUES ('a');",
+        "INSERT INTO notes (id, title) VALUES (1, 'a');",
     )
     .unwrap();
     std::fs::write(
         m.join("10_more.sql"),
-        "INSERT INTO notes (title) VALUES ('b');",
+        "INSERT INTO notes (id, title) VALUES (2, 'b');",
     )
     .unwrap();
     std::fs::write(m.join("README.txt"), "not a migration").unwrap();
@@ -79,9 +120,8 @@ fn migrations_apply_in_order_once_each_file_whole_or_not_at_all() {
         "default: applied 0001_notes.sql\ndefault: applied 2_seed.sql\n\
          default: applied 10_more.sql\nok: 3 applied\n"
     );
-    let db = d.join("data/app.db");
-    assert_eq!(count(&db, "SELECT count(*) FROM notes"), 2);
-    assert_eq!(count(&db, "SELECT count(*) FROM shallot_migrations"), 3);
+    assert_eq!(count("SELECT count(*) FROM notes"), 2);
+    assert_eq!(count("SELECT count(*) FROM shallot_migrations"), 3);
 
     // Idempotent.
     let out = shallot(d, &["migrate"]);
@@ -90,21 +130,21 @@ fn migrations_apply_in_order_once_each_file_whole_or_not_at_all() {
         "{}",
         text(&out)
     );
-    assert_eq!(count(&db, "SELECT count(*) FROM notes"), 2);
+    assert_eq!(count("SELECT count(*) FROM notes"), 2);
     assert!(shallot(d, &["check"]).status.success());
 
     // A file that fails leaves nothing of itself, and is not recorded.
     std::fs::write(
         m.join("11_broken.sql"),
-        "INSERT INTO notes (title) VALUES ('c');\nINSERT INTO nope VALUES (1);",
+        "INSERT INTO notes (id, title) VALUES (3, 'c');\nINSERT INTO nope VALUES (1);",
     )
     .unwrap();
     let out = shallot(d, &["migrate"]);
     assert!(!out.status.success());
     assert!(text(&out).contains("11_broken.sql"), "{}", text(&out));
-    assert!(text(&out).contains("no such table: nope"), "{}", text(&out));
-    assert_eq!(count(&db, "SELECT count(*) FROM notes"), 2);
-    assert_eq!(count(&db, "SELECT count(*) FROM shallot_migrations"), 3);
+    assert!(text(&out).contains(missing), "{}", text(&out));
+    assert_eq!(count("SELECT count(*) FROM notes"), 2);
+    assert_eq!(count("SELECT count(*) FROM shallot_migrations"), 3);
 
     // Two files with one number are refused before anything runs.
     std::fs::remove_file(m.join("11_broken.sql")).unwrap();

@@ -11,6 +11,7 @@ use tracing_subscriber::filter::LevelFilter;
 use tracing_subscriber::layer::SubscriberExt;
 
 pub mod fuzz;
+pub mod postgres;
 
 /// Paths of the guest components, one constant per crate in `guests/`.
 pub mod guests {

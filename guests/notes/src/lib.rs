@@ -21,15 +21,16 @@
 //! Errors from the database are answered as `{"kind": "...", "message":
 //! "..."}` with status 500, so that tests can tell them apart.
 //!
+//! The same SQL runs on SQLite and PostgreSQL: parameters are `$1`, a new
+//! row's id comes from `RETURNING`, and the table is made by the
+//! database's migrations (`migrations/sqlite`, `migrations/postgres`).
+//!
 //! Grants: `sql_databases = ["default"]` (or read-only).
 
 use std::cell::RefCell;
 
 use shallot_guest::sql::{Connection, SqlError, Value};
 use shallot_guest::{Error, Request, Response, ViewInfo, json_string, view};
-
-const SCHEMA: &str =
-    "CREATE TABLE IF NOT EXISTS notes (id INTEGER PRIMARY KEY, title TEXT NOT NULL UNIQUE)";
 
 /// A statement that never ends on its own.
 const SPIN: &str =
@@ -82,13 +83,12 @@ fn run(req: &Request, view: &ViewInfo) -> Result<Response, SqlError> {
                     )
                     .map(|rows| Response::text(200, &rows.rows.len().to_string())),
                 "write" => db
-                    .execute("INSERT INTO notes (title) VALUES (?1)", &["written".into()])
+                    .execute("INSERT INTO notes (title) VALUES ($1)", &["written".into()])
                     .map(|_| Response::text(200, "written")),
                 "trap" => {
-                    db.execute(SCHEMA, &[])?;
                     db.begin()?;
                     db.execute(
-                        "INSERT INTO notes (title) VALUES (?1)",
+                        "INSERT INTO notes (title) VALUES ($1)",
                         &["uncommitted".into()],
                     )?;
                     panic!("trapping with a transaction open");
@@ -100,15 +100,19 @@ fn run(req: &Request, view: &ViewInfo) -> Result<Response, SqlError> {
 }
 
 fn insert(db: &Connection, req: &Request) -> Result<Response, SqlError> {
-    db.execute(SCHEMA, &[])?;
     let title = String::from_utf8_lossy(&req.body()).into_owned();
-    let done = db.execute("INSERT INTO notes (title) VALUES (?1)", &[title.into()])?;
-    let id = done.last_insert_id.unwrap_or_default();
+    let rows = db.query(
+        "INSERT INTO notes (title) VALUES ($1) RETURNING id",
+        &[title.into()],
+    )?;
+    let id = rows
+        .get(0, "id")
+        .and_then(Value::as_i64)
+        .unwrap_or_default();
     Ok(Response::json(201, &format!("{{\"id\": {id}}}")))
 }
 
 fn list(db: &Connection) -> Result<Response, SqlError> {
-    db.execute(SCHEMA, &[])?;
     let rows = db.query("SELECT id, title FROM notes ORDER BY id", &[])?;
     json_rows(&rows)
 }
@@ -143,7 +147,7 @@ fn one(db: &Connection, view: &ViewInfo) -> Result<Response, SqlError> {
         .find(|(k, _)| k == "id")
         .and_then(|(_, v)| v.parse().ok())
         .unwrap_or_default();
-    let rows = db.query("SELECT title FROM notes WHERE id = ?1", &[id.into()])?;
+    let rows = db.query("SELECT title FROM notes WHERE id = $1", &[id.into()])?;
     Ok(match rows.get(0, "title").and_then(Value::as_str) {
         Some(title) => Response::json(
             200,
@@ -161,7 +165,7 @@ fn search(db: &Connection, req: &Request) -> Result<Response, SqlError> {
         .map(percent_decode)
         .unwrap_or_default();
     let rows = db.query(
-        "SELECT count(*) AS n FROM notes WHERE title = ?1",
+        "SELECT count(*) AS n FROM notes WHERE title = $1",
         &[q.into()],
     )?;
     let n = rows.get(0, "n").and_then(Value::as_i64).unwrap_or_default();

@@ -10,7 +10,7 @@ pub(crate) async fn run(path: PathBuf) -> anyhow::Result<()> {
     let config = Config::load(&path)?;
     let pipeline = Pipeline::load(&config).await?;
     // `serve` would refuse these, so `check` fails on them too.
-    if let Some(pending) = super::migrate::unapplied(&config)? {
+    if let Some(pending) = super::migrate::unapplied(&config).await? {
         anyhow::bail!("{pending}; run `shallot migrate {}`", path.display());
     }
     print!("{}", shallot::pipeline::hook_table(&pipeline));

@@ -7,14 +7,14 @@ use shallot::{Config, migrate};
 
 /// Applies what is pending in every `[databases]` entry with `migrations`,
 /// printing each file as it is applied.
-pub(crate) fn run(path: PathBuf) -> anyhow::Result<()> {
+pub(crate) async fn run(path: PathBuf) -> anyhow::Result<()> {
     let config = Config::load(&path)?;
     let mut applied = 0;
     for (name, spec) in &config.databases {
         if spec.migrations.is_none() {
             continue;
         }
-        let done = migrate::apply(name, spec)?;
+        let done = migrate::apply(name, spec).await?;
         for migration in &done {
             println!("{name}: applied {}", migration.name);
         }
@@ -28,10 +28,10 @@ pub(crate) fn run(path: PathBuf) -> anyhow::Result<()> {
 }
 
 /// A sentence naming the migrations not yet applied, if there are any.
-pub(crate) fn unapplied(config: &Config) -> anyhow::Result<Option<String>> {
+pub(crate) async fn unapplied(config: &Config) -> anyhow::Result<Option<String>> {
     let mut parts = Vec::new();
     for (name, spec) in &config.databases {
-        let pending = migrate::pending(name, spec)?;
+        let pending = migrate::pending(name, spec).await?;
         if !pending.is_empty() {
             let names: Vec<&str> = pending.iter().map(|m| m.name.as_str()).collect();
             parts.push(format!(

@@ -15,7 +15,7 @@ pub(crate) async fn run(
     allow_unapplied_migrations: bool,
 ) -> anyhow::Result<()> {
     let config = Config::load(&path)?;
-    if let Some(pending) = super::migrate::unapplied(&config)? {
+    if let Some(pending) = super::migrate::unapplied(&config).await? {
         if !allow_unapplied_migrations {
             anyhow::bail!(
                 "{pending}; run `shallot migrate {}` first (or serve with --allow-unapplied-migrations)",

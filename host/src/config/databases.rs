@@ -12,7 +12,7 @@ use super::ConfigError;
 use super::locate::Source;
 use super::numbers::{DAY_SECS, to_usize};
 use super::schema::RawDatabase;
-use crate::capability::sql::{DatabaseSpec, SqlLimits};
+use crate::capability::sql::{DatabaseLocation, DatabaseSpec, SqlLimits};
 
 /// Every `[databases.NAME]`, by name.
 pub(super) fn databases(
@@ -52,7 +52,7 @@ pub(super) fn databases(
         };
         let spec = DatabaseSpec {
             migrations,
-            path: sqlite_path(src, base, &format!("{field}.url"), &db.url)?,
+            location: location(src, base, &field, &db)?,
             limits: limits(src, &field, &db)?,
         };
         databases.insert(name.into_inner(), spec);
@@ -60,31 +60,74 @@ pub(super) fn databases(
     Ok(databases)
 }
 
-/// `sqlite:PATH`, relative to the config file's folder.
-fn sqlite_path(
+/// `url` (and `read_url`): `sqlite:PATH`, relative to the config file's
+/// folder, or a `postgres://` URL.
+fn location(
     src: &Source<'_>,
     base: &Path,
     field: &str,
-    url: &Spanned<String>,
-) -> Result<std::path::PathBuf, ConfigError> {
+    db: &RawDatabase,
+) -> Result<DatabaseLocation, ConfigError> {
+    let url = &db.url;
     let text = url.get_ref();
+    let url_field = format!("{field}.url");
     if let Some(path) = text.strip_prefix("sqlite:") {
         let path = path.strip_prefix("//").unwrap_or(path);
         if path.is_empty() {
             return Err(src.error(
                 url.span(),
-                field,
+                &url_field,
                 "`sqlite:` needs a file path, like \"sqlite:data/app.db\"".to_owned(),
             ));
         }
-        return Ok(base.join(path));
+        if let Some(read_url) = &db.read_url {
+            return Err(src.error(
+                read_url.span(),
+                &format!("{field}.read_url"),
+                "`read_url` is for PostgreSQL; SQLite opens the file read-only for \"read\" grants"
+                    .to_owned(),
+            ));
+        }
+        return Ok(DatabaseLocation::Sqlite(base.join(path)));
     }
-    let reason = if text.starts_with("postgres://") || text.starts_with("postgresql://") {
-        "PostgreSQL databases are not supported yet; use \"sqlite:PATH\"".to_owned()
-    } else {
-        format!("unknown database URL {text:?}: expected \"sqlite:PATH\"")
-    };
-    Err(src.error(url.span(), field, reason))
+    if is_postgres(text) {
+        let postgres = |url: &Spanned<String>, field: &str| {
+            url.get_ref()
+                .parse::<tokio_postgres::Config>()
+                .map(|_| url.get_ref().clone())
+                .map_err(|e| {
+                    let why = std::error::Error::source(&e)
+                        .map_or_else(|| e.to_string(), ToString::to_string);
+                    src.error(url.span(), field, format!("not a PostgreSQL URL: {why}"))
+                })
+        };
+        let read_url = match &db.read_url {
+            None => None,
+            Some(read_url) if is_postgres(read_url.get_ref()) => {
+                Some(postgres(read_url, &format!("{field}.read_url"))?)
+            }
+            Some(read_url) => {
+                return Err(src.error(
+                    read_url.span(),
+                    &format!("{field}.read_url"),
+                    "expected a \"postgres://\" URL, for a role that may only read".to_owned(),
+                ));
+            }
+        };
+        return Ok(DatabaseLocation::Postgres {
+            url: postgres(url, &url_field)?,
+            read_url,
+        });
+    }
+    Err(src.error(
+        url.span(),
+        &url_field,
+        format!("unknown database URL {text:?}: expected \"sqlite:PATH\" or \"postgres://...\""),
+    ))
+}
+
+fn is_postgres(url: &str) -> bool {
+    url.starts_with("postgres://") || url.starts_with("postgresql://")
 }
 
 fn limits(src: &Source<'_>, field: &str, db: &RawDatabase) -> Result<SqlLimits, ConfigError> {

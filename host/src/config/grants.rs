@@ -117,6 +117,16 @@ fn sql_grants(
             };
             return Err(bad(&at, format!("no database named {name:?} ({known})")));
         }
+        if access == SqlAccess::Read && src.no_read_role.contains(&name) {
+            return Err(bad(
+                &at,
+                format!(
+                    "a \"read\" grant on PostgreSQL needs the database's `read_url`, a role that \
+                     may only SELECT: a session can turn PostgreSQL's read-only transactions off \
+                     (databases.{name}.read_url)"
+                ),
+            ));
+        }
         grants.push(SqlGrant { name, access });
     }
     Ok(grants)

@@ -14,6 +14,9 @@ pub(super) struct Source<'a> {
     /// The `[databases]` names, once read: grants are checked against
     /// them where the grant is written, with its line.
     pub(super) databases: Vec<String>,
+    /// Those of them on PostgreSQL without a `read_url`, where a `"read"`
+    /// grant could not be enforced.
+    pub(super) no_read_role: Vec<String>,
 }
 
 impl<'a> Source<'a> {
@@ -22,6 +25,7 @@ impl<'a> Source<'a> {
             path,
             text,
             databases: Vec::new(),
+            no_read_role: Vec::new(),
         }
     }
 

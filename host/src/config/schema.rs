@@ -170,6 +170,7 @@ pub(super) struct RawKeyValue {
 #[serde(deny_unknown_fields)]
 pub(super) struct RawDatabase {
     pub(super) url: Spanned<String>,
+    pub(super) read_url: Option<Spanned<String>>,
     pub(super) migrations: Option<Spanned<String>>,
     pub(super) max_connections: Option<Number>,
     pub(super) statement_timeout_ms: Option<Number>,

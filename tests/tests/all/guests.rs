@@ -548,7 +548,7 @@ use crate::apps::{account, login_required, rate_limit, sessions};
 
 // The SQL guest is tested with the capability.
 #[allow(unused_imports, reason = "only checks that the tests exist")]
-use crate::sql::{js_notes, notes, py_notes};
+use crate::sql::sqlite::{js_notes, notes, py_notes};
 
 macro_rules! assert_test_exists {
     ($name:ident) => {

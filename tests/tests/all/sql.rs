@@ -1,24 +1,108 @@
-//! The `sql` capability on SQLite: a view reading and writing a real
-//! database file, and the hostile cases it must survive (a statement that
-//! never ends, a million rows, a write through a read-only grant, an
+//! The `sql` capability on SQLite and on a real PostgreSQL server: a view
+//! reading and writing, and the hostile cases it must survive (a statement
+//! that never ends, a million rows, a write through a read-only grant, an
 //! injection attempt, a trap inside a transaction, a connection kept past
-//! its hook call, a database not granted).
+//! its hook call, a database not granted). Each test runs on both
+//! backends (`sql::sqlite::*`, `sql::postgres::*`); the PostgreSQL server
+//! is the one `scripts/postgres.sh` starts, named by
+//! `SHALLOT_TEST_POSTGRES`.
 
-use shallot::{LoadError, Pipeline};
-use shallot_tests::{Outcome, get, pipeline, request, run};
+use shallot::{Config, LoadError, Pipeline};
+use shallot_tests::{Outcome, get, request, run};
 
-/// A fresh database file's folder.
-fn database_dir() -> std::path::PathBuf {
-    shallot_tests::template_dir(&[])
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Backend {
+    Sqlite,
+    Postgres,
 }
 
-/// The `notes` guest under every view name it serves, on `db`; `grant` is
-/// the views' `sql_databases`, `extra` more config.
-fn app(db: &std::path::Path, grant: &str, extra: &str) -> String {
-    let mut toml = format!(
-        "[databases.default]\nurl = \"sqlite:{}\"\nstatement_timeout_ms = 300\nmax_rows = 1000\n{extra}\n",
-        db.display()
-    );
+/// Each listed test, once per backend.
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {
+        pub(crate) mod sqlite {
+            $(
+                #[tokio::test]
+                pub(crate) async fn $name() {
+                    super::$name(super::Backend::Sqlite).await;
+                }
+            )*
+        }
+        pub(crate) mod postgres {
+            $(
+                #[tokio::test]
+                pub(crate) async fn $name() {
+                    super::$name(super::Backend::Postgres).await;
+                }
+            )*
+        }
+    };
+}
+
+on_both_backends!(
+    notes,
+    parameters_are_never_sql,
+    a_statement_that_never_ends_hits_the_statement_timeout,
+    a_pool_with_every_connection_in_use_fails_unavailable_not_hangs,
+    a_million_rows_are_refused_past_max_rows,
+    a_read_only_grant_cannot_write,
+    a_trap_inside_a_transaction_rolls_it_back_and_releases_the_lock,
+    a_connection_ends_with_the_hook_call_that_opened_it,
+    py_notes,
+    js_notes,
+);
+
+/// The `notes` guests' migrations for `backend`.
+fn migrations(backend: Backend) -> String {
+    let dir = match backend {
+        Backend::Sqlite => "sqlite",
+        Backend::Postgres => "postgres",
+    };
+    format!(
+        "{}/../guests/notes/migrations/{dir}",
+        env!("CARGO_MANIFEST_DIR")
+    )
+}
+
+/// A database no other test uses, with the `notes` migrations: the lines
+/// of its `[databases.default]` table.
+async fn fresh(backend: Backend) -> String {
+    let url = match backend {
+        Backend::Sqlite => {
+            let dir = shallot_tests::template_dir(&[]);
+            format!("url = \"sqlite:{}\"", dir.join("app.db").display())
+        }
+        Backend::Postgres => {
+            let (url, read_url) = shallot_tests::postgres::fresh_database().await;
+            format!("url = \"{url}\"\nread_url = \"{read_url}\"")
+        }
+    };
+    format!("{url}\nmigrations = \"{}\"\n", migrations(backend))
+}
+
+/// Loads `toml` after applying its databases' migrations, as `shallot
+/// migrate` would.
+async fn pipeline(toml: &str) -> Pipeline {
+    let config = shallot_tests::config(toml);
+    migrate(&config).await;
+    Pipeline::load_with(shallot_tests::runtime(), &config)
+        .await
+        .unwrap_or_else(|e| panic!("test pipeline does not load: {e}"))
+}
+
+async fn migrate(config: &Config) {
+    for (name, spec) in &config.databases {
+        shallot::migrate::apply(name, spec)
+            .await
+            .unwrap_or_else(|e| panic!("migrations of {name}: {e}"));
+    }
+}
+
+/// The `notes` guest under every view name it serves, on the database
+/// `db` (its `[databases.default]` lines); `grant` is the views'
+/// `sql_databases`, `extra` more of `[databases.default]`.
+fn app(db: &str, grant: &str, extra: &str) -> String {
+    let mut toml =
+        format!("[databases.default]\n{db}statement_timeout_ms = 300\nmax_rows = 1000\n{extra}\n");
     for (name, path) in [
         ("notes", "notes/"),
         ("note", "notes/<int:id>/"),
@@ -57,23 +141,30 @@ fn kind(out: &Outcome) -> String {
     v["kind"].as_str().unwrap_or_default().to_owned()
 }
 
-async fn writable(extra: &str) -> (Pipeline, std::path::PathBuf) {
-    let dir = database_dir();
-    let db = dir.join("app.db");
-    (pipeline(&app(&db, "[\"default\"]", extra)).await, db)
+/// The `notes` app on a fresh, writable database.
+async fn writable(backend: Backend, extra: &str) -> Pipeline {
+    pipeline(&app(&fresh(backend).await, "[\"default\"]", extra)).await
 }
 
-#[tokio::test]
-pub(crate) async fn notes() {
-    let (p, db) = writable("").await;
+async fn notes(backend: Backend) {
+    let db = fresh(backend).await;
+    let p = pipeline(&app(&db, "[\"default\"]", "")).await;
     let out = run(&p, post("/notes/", "first")).await;
     assert_eq!(out.response.status(), 201, "{}", out.body());
     assert_eq!(out.body(), "{\"id\": 1}");
     let out = run(&p, post("/notes/", "second")).await;
     assert_eq!(out.body(), "{\"id\": 2}");
-    // The file is a real SQLite database, in WAL mode, holding the rows.
-    assert!(db.is_file());
-    assert!(db.with_file_name("app.db-wal").exists());
+    if backend == Backend::Sqlite {
+        // The file is a real SQLite database, in WAL mode, holding the rows.
+        let file = db
+            .split('"')
+            .nth(1)
+            .and_then(|u| u.strip_prefix("sqlite:"))
+            .unwrap();
+        let file = std::path::Path::new(file);
+        assert!(file.is_file());
+        assert!(file.with_file_name("app.db-wal").exists());
+    }
 
     let out = run(&p, get("/notes/")).await;
     assert_eq!(
@@ -90,9 +181,8 @@ pub(crate) async fn notes() {
     assert_eq!(kind(&run(&p, post("/notes/", "first")).await), "integrity");
 }
 
-#[tokio::test]
-async fn parameters_are_never_sql() {
-    let (p, _) = writable("").await;
+async fn parameters_are_never_sql(backend: Backend) {
+    let p = writable(backend, "").await;
     run(&p, post("/notes/", "x")).await;
     for attempt in [
         "x'%20OR%20'1'='1",
@@ -110,9 +200,8 @@ async fn parameters_are_never_sql() {
     );
 }
 
-#[tokio::test]
-async fn a_statement_that_never_ends_hits_the_statement_timeout() {
-    let (p, _) = writable("").await;
+async fn a_statement_that_never_ends_hits_the_statement_timeout(backend: Backend) {
+    let p = writable(backend, "").await;
     let started = std::time::Instant::now();
     assert_eq!(kind(&run(&p, get("/slow/")).await), "timeout");
     // Interrupted, not left running: the request ends soon after 300 ms.
@@ -121,12 +210,11 @@ async fn a_statement_that_never_ends_hits_the_statement_timeout() {
     assert_eq!(run(&p, get("/notes/")).await.response.status(), 200);
 }
 
-#[tokio::test]
-async fn a_pool_with_every_connection_in_use_fails_unavailable_not_hangs() {
+async fn a_pool_with_every_connection_in_use_fails_unavailable_not_hangs(backend: Backend) {
     // One connection; each `busy` request holds it for three statement
     // timeouts (900 ms), and a waiting `open` gives up after one (300 ms):
     // of two at once, whichever comes second is refused, whatever the order.
-    let (p, _) = writable("max_connections = 1").await;
+    let p = writable(backend, "max_connections = 1").await;
     let (a, b) = tokio::join!(run(&p, get("/busy/")), run(&p, get("/busy/")));
     let mut outcomes = [a, b].map(|out| match out.response.status().as_u16() {
         200 => "held".to_owned(),
@@ -138,19 +226,17 @@ async fn a_pool_with_every_connection_in_use_fails_unavailable_not_hangs() {
     assert_eq!(run(&p, get("/notes/")).await.response.status(), 200);
 }
 
-#[tokio::test]
-async fn a_million_rows_are_refused_past_max_rows() {
-    let (p, _) = writable("").await;
+async fn a_million_rows_are_refused_past_max_rows(backend: Backend) {
+    let p = writable(backend, "").await;
     let out = run(&p, get("/huge/")).await;
     assert_eq!(kind(&out), "too-large");
     assert!(out.body().contains("max_rows (1000)"), "{}", out.body());
 }
 
-#[tokio::test]
-async fn a_read_only_grant_cannot_write() {
-    let dir = database_dir();
-    let db = dir.join("app.db");
-    // Written through a writable grant first, so the table exists.
+async fn a_read_only_grant_cannot_write(backend: Backend) {
+    // SQLite opens the file read-only; PostgreSQL connects as `read_url`,
+    // a role that may only SELECT.
+    let db = fresh(backend).await;
     let rw = pipeline(&app(&db, "[\"default\"]", "")).await;
     run(&rw, post("/notes/", "kept")).await;
     let ro = pipeline(&app(&db, "{ default = \"read\" }", "")).await;
@@ -159,8 +245,7 @@ async fn a_read_only_grant_cannot_write() {
         kind(&run(&ro, post("/notes/", "new")).await),
         "permission-denied"
     );
-    // Reading is allowed (`CREATE TABLE IF NOT EXISTS` on an existing table
-    // writes nothing, so the list view works too).
+    // Reading is allowed.
     assert_eq!(
         run(&ro, get("/notes/1/")).await.body(),
         "{\"id\": 1, \"title\": \"kept\"}"
@@ -171,24 +256,28 @@ async fn a_read_only_grant_cannot_write() {
     );
 }
 
-#[tokio::test]
-async fn a_trap_inside_a_transaction_rolls_it_back_and_releases_the_lock() {
-    let (p, _) = writable("").await;
+async fn a_trap_inside_a_transaction_rolls_it_back_and_releases_the_lock(backend: Backend) {
+    let p = writable(backend, "").await;
     let out = run(&p, get("/trap/")).await;
     assert_eq!(out.response.status(), 500);
-    // The write lock is free at once (a held one would make this insert
-    // wait 300 ms and fail), and the uncommitted row is gone.
-    let out = run(&p, post("/notes/", "after")).await;
+    // The lock is free (a held one would make this insert of the same
+    // title wait 300 ms and fail), and the uncommitted row is gone.
+    let out = run(&p, post("/notes/", "uncommitted")).await;
     assert_eq!(out.response.status(), 201, "{}", out.body());
+    // PostgreSQL's sequences are not transactional: the rolled-back
+    // insert used id 1.
+    let id = match backend {
+        Backend::Sqlite => 1,
+        Backend::Postgres => 2,
+    };
     assert_eq!(
         run(&p, get("/notes/")).await.body(),
-        "[{\"id\": 1, \"title\": \"after\"}]"
+        format!("[{{\"id\": {id}, \"title\": \"uncommitted\"}}]")
     );
 }
 
-#[tokio::test]
-async fn a_connection_ends_with_the_hook_call_that_opened_it() {
-    let (p, _) = writable("").await;
+async fn a_connection_ends_with_the_hook_call_that_opened_it(backend: Backend) {
+    let p = writable(backend, "").await;
     assert_eq!(run(&p, get("/keep/")).await.body(), "kept");
     // The same warm instance (reuse, one idle) uses what it kept.
     assert_eq!(kind(&run(&p, get("/keep/")).await), "closed");
@@ -196,11 +285,11 @@ async fn a_connection_ends_with_the_hook_call_that_opened_it() {
 
 #[tokio::test]
 async fn only_granted_databases_open() {
-    let dir = database_dir();
+    let dir = shallot_tests::template_dir(&[]);
     let toml = format!(
         "[databases.other]\nurl = \"sqlite:{}\"\n{}",
         dir.join("other.db").display(),
-        app(&dir.join("app.db"), "[\"default\"]", "")
+        app(&fresh(Backend::Sqlite).await, "[\"default\"]", "")
     );
     let p = pipeline(&toml).await;
     let out = run(&p, get("/other/")).await;
@@ -230,9 +319,10 @@ async fn importing_sql_without_a_grant_is_refused_at_load() {
 
 #[tokio::test]
 async fn a_file_that_is_not_a_database_is_refused_at_load() {
-    let dir = database_dir();
+    let dir = shallot_tests::template_dir(&[]);
     let db = dir.join("junk.db");
     std::fs::write(&db, vec![b'x'; 4096]).unwrap();
+    let db = format!("url = \"sqlite:{}\"\n", db.display());
     let config = shallot_tests::config(&app(&db, "[\"default\"]", ""));
     let err = Pipeline::load_with(shallot_tests::runtime(), &config)
         .await
@@ -243,21 +333,32 @@ async fn a_file_that_is_not_a_database_is_refused_at_load() {
 }
 
 #[tokio::test]
-pub(crate) async fn py_notes() {
+async fn a_postgres_server_that_is_down_fails_requests_unavailable_not_the_load() {
+    // Nothing listens on the port of a socket just closed.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .unwrap()
+        .port();
+    let db = format!("url = \"postgres://shallot@127.0.0.1:{port}/none\"\n");
+    let p = pipeline(&app(&db, "[\"default\"]", "")).await;
+    let out = run(&p, get("/notes/")).await;
+    assert_eq!(kind(&out), "unavailable");
+}
+
+async fn py_notes(backend: Backend) {
     // The Python SDK's DB-API flavour: rows as dicts, Django's exception
     // classes, `atomic()`.
-    check_notes("py-notes").await;
+    check_notes(backend, "py-notes").await;
 }
 
 /// The Python or JavaScript `notes` guest: insert, a duplicate (the
 /// IntegrityError class), a rolled-back `atomic()`, the list.
-async fn check_notes(guest: &str) {
-    let dir = database_dir();
+async fn check_notes(backend: Backend, guest: &str) {
     let p = pipeline(&format!(
-        "[databases.default]\nurl = \"sqlite:{}\"\n\
+        "[databases.default]\n{}\
          [views.notes]\ncomponent = \"{{{guest}}}\"\nsql_databases = [\"default\"]\n\
          [[routes]]\npath = \"n/\"\nview = \"notes\"\n",
-        dir.join("app.db").display()
+        fresh(backend).await
     ))
     .await;
     let out = run(&p, post("/n/", "first")).await;
@@ -273,8 +374,7 @@ async fn check_notes(guest: &str) {
     assert_eq!(out.body(), "[{\"id\": 1, \"title\": \"first\"}]");
 }
 
-#[tokio::test]
-pub(crate) async fn js_notes() {
+async fn js_notes(backend: Backend) {
     // The JavaScript SDK: the same checks as the Python one.
-    check_notes("js-notes").await;
+    check_notes(backend, "js-notes").await;
 }

@@ -4,18 +4,23 @@
 //! - **grant**: `sql_databases = ["default"]` (read and write) or
 //!   `{ default = "read" }`; checked at link time and again on every `open`.
 //! - **configure**: opens each database once per pipeline (a file that is
-//!   not a database stops the load).
+//!   not a database stops the load; a PostgreSQL server is not contacted
+//!   until a request opens a connection, so one that is down fails those
+//!   requests `unavailable`, not the load).
 //! - **per request**: a connection is a resource in the store's table. It
 //!   is taken from the database's pool on `open` and given back (its open
 //!   transaction rolled back) when the hook call that opened it ends,
 //!   trap or not; a handle the guest keeps answers `closed` afterwards.
 //!
-//! Statements run on tokio's blocking pool. The statement timeout bounds
-//! each one; a pool with every connection in use makes `open` wait at most
-//! that long, then fail `unavailable`. SQL text, parameters and results
-//! are charged to the calling hook's CPU budget like any copy.
+//! Two backends, chosen by `url`: SQLite (`sqlite.rs`; statements run on
+//! tokio's blocking pool) and PostgreSQL (`postgres.rs`; async, on the
+//! serving thread). The statement timeout bounds each statement; a pool
+//! with every connection in use makes `open` wait at most that long, then
+//! fail `unavailable`. SQL text, parameters and results are charged to the
+//! calling hook's CPU budget like any copy.
 
 pub mod migrate;
+mod postgres;
 mod sqlite;
 
 use std::collections::BTreeMap;
@@ -60,12 +65,44 @@ pub enum SqlAccess {
 /// `[databases.NAME]` as configured.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DatabaseSpec {
-    /// The SQLite file (`url = "sqlite:PATH"`).
-    pub path: PathBuf,
+    /// Where the database is (`url`, `read_url`).
+    pub location: DatabaseLocation,
     /// Its numbered `.sql` migrations (`migrations = "FOLDER"`), if any.
     pub migrations: Option<PathBuf>,
     /// Its limits.
     pub limits: SqlLimits,
+}
+
+/// Where a database is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DatabaseLocation {
+    /// `url = "sqlite:PATH"`: a file, made if missing.
+    Sqlite(PathBuf),
+    /// `url = "postgres://..."`, and the role read grants connect as.
+    Postgres {
+        /// `url`.
+        url: String,
+        /// `read_url`: a role that may only read.
+        read_url: Option<String>,
+    },
+}
+
+impl DatabaseLocation {
+    /// The file, or the URL without its password: for messages.
+    pub fn describe(&self) -> String {
+        match self {
+            DatabaseLocation::Sqlite(path) => path.display().to_string(),
+            DatabaseLocation::Postgres { url, .. } => match url::Url::parse(url) {
+                Ok(mut url) => {
+                    if url.password().is_some() {
+                        let _ = url.set_password(Some("***"));
+                    }
+                    url.to_string()
+                }
+                Err(_) => "postgres://...".to_owned(),
+            },
+        }
+    }
 }
 
 /// What one call may ask of a database.
@@ -94,13 +131,110 @@ impl Default for SqlLimits {
 
 /// An opened database: the backend and the cap on its connections.
 pub(crate) struct SqlDatabase {
-    backend: sqlite::SqliteDb,
+    backend: Backend,
     permits: Arc<Semaphore>,
+}
+
+enum Backend {
+    Sqlite(sqlite::SqliteDb),
+    // Boxed: its two connection configs make it five times SQLite's size.
+    Postgres(Box<postgres::PostgresDb>),
+}
+
+/// A pooled connection of either backend.
+enum Conn {
+    Sqlite(rusqlite::Connection),
+    Postgres(postgres::PgConnection),
+}
+
+/// What a guest asks a connection to run.
+enum Call {
+    Query(String, Vec<Value>),
+    Execute(String, Vec<Value>),
+    /// `BEGIN`, `COMMIT` or `ROLLBACK`.
+    Batch(&'static str),
+}
+
+/// What it ran.
+enum Done {
+    Rows(Rows),
+    Executed(Executed),
+    Batch,
 }
 
 impl SqlDatabase {
     fn limits(&self) -> &SqlLimits {
-        self.backend.limits()
+        match &self.backend {
+            Backend::Sqlite(db) => db.limits(),
+            Backend::Postgres(db) => db.limits(),
+        }
+    }
+
+    /// An idle connection, or a new one.
+    async fn take(self: &Arc<Self>, read_only: bool) -> wasmtime::Result<Result<Conn, SqlError>> {
+        Ok(match &self.backend {
+            // An idle connection is taken here; only opening a new one
+            // (it reads the file) goes to the blocking pool.
+            Backend::Sqlite(sqlite) => match sqlite.take_idle(read_only) {
+                Some(conn) => Ok(Conn::Sqlite(conn)),
+                None => {
+                    let db = self.clone();
+                    let limits = *self.limits();
+                    blocking(move || match &db.backend {
+                        Backend::Sqlite(sqlite) => sqlite.take(read_only),
+                        Backend::Postgres(_) => unreachable!("a SQLite database"),
+                    })
+                    .await?
+                    .map(Conn::Sqlite)
+                    .map_err(|e| SqlError {
+                        kind: SqlErrorKind::Unavailable,
+                        ..sqlite::error(&e, &limits)
+                    })
+                }
+            },
+            Backend::Postgres(postgres) => match postgres.take_idle(read_only) {
+                Some(conn) => Ok(Conn::Postgres(conn)),
+                None => postgres.connect(read_only).await.map(Conn::Postgres),
+            },
+        })
+    }
+
+    /// Gives `conn` back to the pool, then frees its `permit`. Without a
+    /// transaction to roll back that is a push onto the idle list, done
+    /// here; a rollback is I/O, so it happens off this call (handing every
+    /// give-back to the blocking pool was most of a 20-row query's cost:
+    /// thread wake-ups, not SQLite).
+    fn give_back(self: &Arc<Self>, conn: Conn, read_only: bool, permit: OwnedSemaphorePermit) {
+        let db = self.clone();
+        match (&self.backend, conn) {
+            (Backend::Sqlite(sqlite), Conn::Sqlite(conn)) => {
+                if sqlite::needs_rollback(&conn) {
+                    super::blocking_detached(move || {
+                        if let Backend::Sqlite(sqlite) = &db.backend {
+                            sqlite.give_back(conn, read_only);
+                        }
+                        drop(permit);
+                    });
+                } else {
+                    sqlite.give_back(conn, read_only);
+                }
+            }
+            (Backend::Postgres(postgres), Conn::Postgres(conn)) => {
+                if !conn.needs_rollback() {
+                    postgres.give_back_clean(conn, read_only);
+                } else if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+                    runtime.spawn(async move {
+                        if let Backend::Postgres(postgres) = &db.backend {
+                            postgres.give_back(conn, read_only).await;
+                        }
+                        drop(permit);
+                    });
+                }
+                // Without a runtime the connection is dropped: closing it
+                // makes the server roll back.
+            }
+            _ => unreachable!("a connection comes from its own database's backend"),
+        }
     }
 }
 
@@ -109,12 +243,13 @@ pub(crate) type SqlDatabases = Arc<BTreeMap<String, Arc<SqlDatabase>>>;
 
 /// A database that could not be opened at load.
 #[derive(Debug, thiserror::Error)]
-#[error("database {name:?} ({}): {source}", path.display())]
+#[error("database {name:?} ({location}): {source}")]
 pub(crate) struct SqlOpenError {
     pub(crate) name: String,
-    pub(crate) path: PathBuf,
+    /// The file, or the URL without its password.
+    pub(crate) location: String,
     #[source]
-    pub(crate) source: rusqlite::Error,
+    pub(crate) source: Box<dyn std::error::Error + Send + Sync>,
 }
 
 /// Configure phase, once per pipeline: opens the databases some component
@@ -126,12 +261,21 @@ pub(crate) fn configure<'a>(
     let granted: std::collections::BTreeSet<&str> = granted.collect();
     let mut open = BTreeMap::new();
     for (name, spec) in specs.iter().filter(|(n, _)| granted.contains(n.as_str())) {
-        let backend =
-            sqlite::SqliteDb::open(&spec.path, spec.limits).map_err(|source| SqlOpenError {
-                name: name.clone(),
-                path: spec.path.clone(),
-                source,
-            })?;
+        let failed = |source: Box<dyn std::error::Error + Send + Sync>| SqlOpenError {
+            name: name.clone(),
+            location: spec.location.describe(),
+            source,
+        };
+        let backend = match &spec.location {
+            DatabaseLocation::Sqlite(path) => sqlite::SqliteDb::open(path, spec.limits)
+                .map(Backend::Sqlite)
+                .map_err(|e| failed(e.into()))?,
+            DatabaseLocation::Postgres { url, read_url } => {
+                postgres::PostgresDb::new(url, read_url.as_deref(), spec.limits)
+                    .map(|db| Backend::Postgres(Box::new(db)))
+                    .map_err(|e| failed(e.into()))?
+            }
+        };
         let db = SqlDatabase {
             backend,
             permits: Arc::new(Semaphore::new(spec.limits.max_connections)),
@@ -141,14 +285,14 @@ pub(crate) fn configure<'a>(
     Ok(Arc::new(open))
 }
 
-/// A guest's connection: a pooled SQLite connection while its hook call
-/// lasts, nothing after.
+/// A guest's connection: a pooled connection while its hook call lasts,
+/// nothing after.
 #[expect(unreachable_pub, reason = "bindgen!'s `with:` re-exports it")]
 pub struct SqlConnection {
     db: Arc<SqlDatabase>,
     read_only: bool,
     /// `None` once closed, and while a statement runs on it.
-    conn: Option<rusqlite::Connection>,
+    conn: Option<Conn>,
     closed: bool,
     /// Its place under `max_connections`, freed on close even if the guest
     /// keeps the handle.
@@ -157,22 +301,15 @@ pub struct SqlConnection {
 
 impl SqlConnection {
     /// Gives the connection back to its pool and answers `closed` from now
-    /// on. Without a transaction to roll back that is a push onto the idle
-    /// list, done here; a rollback may touch the disk, so it runs on the
-    /// blocking pool. (Handing every give-back to the blocking pool was
-    /// most of a 20-row query's cost: thread wake-ups, not SQLite.)
+    /// on; its place under `max_connections` is freed once it is back, so
+    /// the next `open` finds it idle.
     pub(crate) fn close(&mut self) {
         self.closed = true;
-        if let Some(conn) = self.conn.take() {
-            let (db, read_only) = (self.db.clone(), self.read_only);
-            if sqlite::needs_rollback(&conn) {
-                super::blocking_detached(move || db.backend.give_back(conn, read_only));
-            } else {
-                db.backend.give_back(conn, read_only);
-            }
+        // Without a connection, a statement was cut short (its call
+        // trapped): there is nothing to give back.
+        if let (Some(conn), Some(permit)) = (self.conn.take(), self.permit.take()) {
+            self.db.give_back(conn, self.read_only, permit);
         }
-        // After the connection is back, so the next `open` finds it idle.
-        self.permit = None;
     }
 }
 
@@ -259,22 +396,9 @@ impl SqlView<'_> {
                 )));
             }
         };
-        // An idle connection is taken here; only opening a new one (it
-        // reads the file) goes to the blocking pool.
-        let taken = match db.backend.take_idle(read_only) {
-            Some(conn) => Ok(conn),
-            None => {
-                let db = db.clone();
-                blocking(move || db.backend.take(read_only)).await?
-            }
-        };
-        let conn = match taken {
+        let conn = match db.take(read_only).await? {
             Ok(conn) => conn,
-            Err(e) => {
-                let mut error = sqlite::error(&e, db.limits());
-                error.kind = SqlErrorKind::Unavailable;
-                return Ok(Err(error));
-            }
+            Err(error) => return Ok(Err(error)),
         };
         *self.opened = true;
         let handle = self.table.push(SqlConnection {
@@ -287,12 +411,9 @@ impl SqlView<'_> {
         Ok(Ok(handle))
     }
 
-    /// Runs `op` on the connection `handle` names, off the async workers.
-    async fn run<T: Send + 'static>(
-        &mut self,
-        handle: &Resource<SqlConnection>,
-        op: impl FnOnce(&mut rusqlite::Connection, &SqlLimits) -> Result<T, SqlError> + Send + 'static,
-    ) -> Outcome<T> {
+    /// Runs `statement` on the connection `handle` names: on the blocking
+    /// pool for SQLite, here for PostgreSQL.
+    async fn run(&mut self, handle: &Resource<SqlConnection>, call: Call) -> Outcome<Done> {
         let entry = self.table.get_mut(handle)?;
         if entry.closed {
             return Ok(Err(failure(
@@ -300,24 +421,47 @@ impl SqlView<'_> {
                 "this connection was closed when the hook call that opened it ended",
             )));
         }
-        let Some(mut conn) = entry.conn.take() else {
+        let Some(conn) = entry.conn.take() else {
             return Err(wasmtime::Error::msg(
                 "connection in use by another statement",
             ));
         };
         let limits = *entry.db.limits();
-        let (conn, result) = blocking(move || {
-            let result = op(&mut conn, &limits);
-            (conn, result)
-        })
-        .await?;
+        let (conn, result) = match conn {
+            Conn::Sqlite(mut conn) => {
+                blocking(move || {
+                    let result = sqlite::run(&mut conn, &limits, call);
+                    (Conn::Sqlite(conn), result)
+                })
+                .await?
+            }
+            Conn::Postgres(mut conn) => {
+                let result = postgres::run(&mut conn, &limits, call).await;
+                (Conn::Postgres(conn), result)
+            }
+        };
         self.table.get_mut(handle)?.conn = Some(conn);
         Ok(result)
     }
 
     fn charge(&mut self, sql: &str, params: &[Value]) -> wasmtime::Result<()> {
-        let bytes = sql.len() + params.iter().map(sqlite::size).sum::<usize>();
+        let bytes = sql.len() + params.iter().map(size).sum::<usize>();
         self.meter.charge_copy(bytes)
+    }
+}
+
+impl SqlView<'_> {
+    async fn batch(&mut self, conn: Resource<SqlConnection>, sql: &'static str) -> Outcome<()> {
+        Ok(self.run(&conn, Call::Batch(sql)).await?.map(|_| ()))
+    }
+}
+
+/// What a value costs to hand over: its bytes, or a word.
+fn size(v: &Value) -> usize {
+    match v {
+        Value::Text(s) => s.len(),
+        Value::Blob(b) => b.len(),
+        _ => 8,
     }
 }
 
@@ -335,16 +479,14 @@ impl HostConnection for SqlView<'_> {
         params: Vec<Value>,
     ) -> Outcome<Rows> {
         self.charge(&sql, &params)?;
-        let rows = self
-            .run(&conn, move |c, limits| {
-                sqlite::query(c, limits, &sql, params)
-            })
-            .await?;
-        if let Ok(rows) = &rows {
-            let bytes = rows.rows.iter().flatten().map(sqlite::size).sum();
-            self.meter.charge_copy(bytes)?;
-        }
-        Ok(rows)
+        let rows = match self.run(&conn, Call::Query(sql, params)).await? {
+            Ok(Done::Rows(rows)) => rows,
+            Ok(_) => unreachable!("a query answers rows"),
+            Err(e) => return Ok(Err(e)),
+        };
+        let bytes = rows.rows.iter().flatten().map(size).sum();
+        self.meter.charge_copy(bytes)?;
+        Ok(Ok(rows))
     }
 
     async fn execute(
@@ -354,25 +496,23 @@ impl HostConnection for SqlView<'_> {
         params: Vec<Value>,
     ) -> Outcome<Executed> {
         self.charge(&sql, &params)?;
-        self.run(&conn, move |c, limits| {
-            sqlite::execute(c, limits, &sql, params)
+        Ok(match self.run(&conn, Call::Execute(sql, params)).await? {
+            Ok(Done::Executed(done)) => Ok(done),
+            Ok(_) => unreachable!("execute answers what it did"),
+            Err(e) => Err(e),
         })
-        .await
     }
 
     async fn begin(&mut self, conn: Resource<SqlConnection>) -> Outcome<()> {
-        self.run(&conn, |c, limits| sqlite::batch(c, limits, "BEGIN"))
-            .await
+        self.batch(conn, "BEGIN").await
     }
 
     async fn commit(&mut self, conn: Resource<SqlConnection>) -> Outcome<()> {
-        self.run(&conn, |c, limits| sqlite::batch(c, limits, "COMMIT"))
-            .await
+        self.batch(conn, "COMMIT").await
     }
 
     async fn rollback(&mut self, conn: Resource<SqlConnection>) -> Outcome<()> {
-        self.run(&conn, |c, limits| sqlite::batch(c, limits, "ROLLBACK"))
-            .await
+        self.batch(conn, "ROLLBACK").await
     }
 
     async fn drop(&mut self, conn: Resource<SqlConnection>) -> wasmtime::Result<()> {

@@ -16,7 +16,7 @@ use std::time::Instant;
 use rusqlite::types::{Value as SqlValue, ValueRef};
 use rusqlite::{Connection, ErrorCode, OpenFlags};
 
-use super::{Executed, Rows, SqlError, SqlErrorKind, SqlLimits, Value};
+use super::{Call, Done, Executed, Rows, SqlError, SqlErrorKind, SqlLimits, Value};
 
 /// One SQLite file and its idle connections, read-write and read-only.
 pub(crate) struct SqliteDb {
@@ -107,6 +107,15 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
+/// Runs what a guest asked for.
+pub(super) fn run(conn: &mut Connection, limits: &SqlLimits, call: Call) -> Result<Done, SqlError> {
+    match call {
+        Call::Query(sql, params) => query(conn, limits, &sql, params).map(Done::Rows),
+        Call::Execute(sql, params) => execute(conn, limits, &sql, params).map(Done::Executed),
+        Call::Batch(sql) => batch(conn, limits, sql).map(|()| Done::Batch),
+    }
+}
+
 /// Runs `op` with the statement timeout armed.
 fn timed<T>(
     conn: &mut Connection,
@@ -146,7 +155,7 @@ pub(crate) fn query(
             let mut values = Vec::with_capacity(columns.len());
             for i in 0..columns.len() {
                 let value = from_sql(row.get_ref(i).map_err(|e| error(&e, limits))?);
-                bytes += size(&value);
+                bytes += super::size(&value);
                 values.push(value);
             }
             if bytes > limits.max_result_bytes {
@@ -253,15 +262,6 @@ fn from_sql(v: ValueRef<'_>) -> Value {
         ValueRef::Real(f) => Value::Real(f),
         ValueRef::Text(t) => Value::Text(String::from_utf8_lossy(t).into_owned()),
         ValueRef::Blob(b) => Value::Blob(b.to_vec()),
-    }
-}
-
-/// What a value costs to hand over: its bytes, or a word.
-pub(crate) fn size(v: &Value) -> usize {
-    match v {
-        Value::Text(s) => s.len(),
-        Value::Blob(b) => b.len(),
-        _ => 8,
     }
 }
 
