@@ -6,4 +6,4 @@ class Note(models.Model):
 
     class Meta:
         db_table = "notes"
-        managed = False  # made by bench/sql/migrations through `shallot migrate`
+        managed = False  # made by bench/sql/<backend> through `shallot migrate`
