@@ -456,6 +456,63 @@ impl SqlView<'_> {
     }
 }
 
+/// A query's rows as a backend collects them, within `max_rows` and
+/// `max_result_bytes`: past either the query fails `too-large`, nothing
+/// truncated.
+struct RowsBuilder<'a> {
+    limits: &'a SqlLimits,
+    columns: Vec<String>,
+    rows: Vec<Vec<Value>>,
+    bytes: usize,
+}
+
+impl<'a> RowsBuilder<'a> {
+    fn new(limits: &'a SqlLimits, columns: Vec<String>) -> Self {
+        RowsBuilder {
+            limits,
+            bytes: columns.iter().map(String::len).sum(),
+            columns,
+            rows: Vec::new(),
+        }
+    }
+
+    /// Before reading another row: is there room for it?
+    fn check_count(&self) -> Result<(), SqlError> {
+        if self.rows.len() == self.limits.max_rows {
+            return Err(failure(
+                SqlErrorKind::TooLarge,
+                format!(
+                    "the query returned more than max_rows ({}) rows",
+                    self.limits.max_rows
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    fn push(&mut self, row: Vec<Value>) -> Result<(), SqlError> {
+        self.bytes += row.iter().map(size).sum::<usize>();
+        if self.bytes > self.limits.max_result_bytes {
+            return Err(failure(
+                SqlErrorKind::TooLarge,
+                format!(
+                    "the query returned more than max_result_kib ({} KiB)",
+                    self.limits.max_result_bytes >> 10
+                ),
+            ));
+        }
+        self.rows.push(row);
+        Ok(())
+    }
+
+    fn finish(self) -> Rows {
+        Rows {
+            columns: self.columns,
+            rows: self.rows,
+        }
+    }
+}
+
 /// What a value costs to hand over: its bytes, or a word.
 fn size(v: &Value) -> usize {
     match v {

@@ -26,7 +26,7 @@ use futures_util::TryStreamExt;
 use tokio_postgres::types::{FromSql, IsNull, ToSql, Type, to_sql_checked};
 use tokio_postgres::{CancelToken, Client, Config, NoTls, Statement};
 
-use super::{Call, Done, Executed, Rows, SqlError, SqlErrorKind, SqlLimits, Value};
+use super::{Call, Done, Executed, Rows, RowsBuilder, SqlError, SqlErrorKind, SqlLimits, Value};
 
 /// Statements kept per connection before the cache starts over.
 const KEPT_STATEMENTS: usize = 128;
@@ -291,44 +291,30 @@ async fn rows(
             .iter()
             .map(|c| c.name().to_owned())
             .collect();
-        let mut bytes = columns.iter().map(String::len).sum::<usize>();
         let stream = conn
             .client
             .query_raw(&statement, params.iter())
             .await
             .map_err(|e| error(&e, limits))?;
         let mut stream = std::pin::pin!(stream);
-        let mut out = Vec::new();
+        let mut out = RowsBuilder::new(limits, columns);
         // Dropping the stream part-way discards the rest: never more than
         // the caps are held.
         while let Some(row) = stream.try_next().await.map_err(|e| error(&e, limits))? {
-            if out.len() == limits.max_rows {
-                return Err(too_large(format!(
-                    "the query returned more than max_rows ({}) rows",
-                    limits.max_rows
-                )));
-            }
-            let mut values = Vec::with_capacity(columns.len());
+            out.check_count()?;
+            let mut values = Vec::with_capacity(statement.columns().len());
             for (i, column) in statement.columns().iter().enumerate() {
                 let Raw(raw) = row.try_get(i).map_err(|e| error(&e, limits))?;
-                let value = decode(column.type_(), raw).map_err(|message| {
+                values.push(decode(column.type_(), raw).map_err(|message| {
                     failure(
                         SqlErrorKind::Programming,
                         format!("column {:?}: {message}", column.name()),
                     )
-                })?;
-                bytes += super::size(&value);
-                values.push(value);
+                })?);
             }
-            if bytes > limits.max_result_bytes {
-                return Err(too_large(format!(
-                    "the query returned more than max_result_kib ({} KiB)",
-                    limits.max_result_bytes >> 10
-                )));
-            }
-            out.push(values);
+            out.push(values)?;
         }
-        Ok(Rows { columns, rows: out })
+        Ok(out.finish())
     }
 }
 
@@ -532,10 +518,6 @@ fn failure(kind: SqlErrorKind, message: impl Into<String>) -> SqlError {
         kind,
         message: message.into(),
     }
-}
-
-fn too_large(message: String) -> SqlError {
-    failure(SqlErrorKind::TooLarge, message)
 }
 
 /// PostgreSQL's error, sorted by its SQLSTATE the way Django sorts

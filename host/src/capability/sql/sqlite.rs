@@ -16,7 +16,7 @@ use std::time::Instant;
 use rusqlite::types::{Value as SqlValue, ValueRef};
 use rusqlite::{Connection, ErrorCode, OpenFlags};
 
-use super::{Call, Done, Executed, Rows, SqlError, SqlErrorKind, SqlLimits, Value};
+use super::{Call, Done, Executed, Rows, RowsBuilder, SqlError, SqlErrorKind, SqlLimits, Value};
 
 /// One SQLite file and its idle connections, read-write and read-only.
 pub(crate) struct SqliteDb {
@@ -141,32 +141,19 @@ pub(crate) fn query(
     timed(conn, limits, |conn| {
         let mut stmt = conn.prepare(sql).map_err(|e| error(&e, limits))?;
         let columns: Vec<String> = stmt.column_names().map(str::to_owned).collect();
-        let mut bytes = columns.iter().map(String::len).sum::<usize>();
+        let width = columns.len();
+        let mut out = RowsBuilder::new(limits, columns);
         bind(&mut stmt, params, limits)?;
         let mut rows = stmt.raw_query();
-        let mut out = Vec::new();
         while let Some(row) = rows.next().map_err(|e| error(&e, limits))? {
-            if out.len() == limits.max_rows {
-                return Err(too_large(format!(
-                    "the query returned more than max_rows ({}) rows",
-                    limits.max_rows
-                )));
+            out.check_count()?;
+            let mut values = Vec::with_capacity(width);
+            for i in 0..width {
+                values.push(from_sql(row.get_ref(i).map_err(|e| error(&e, limits))?));
             }
-            let mut values = Vec::with_capacity(columns.len());
-            for i in 0..columns.len() {
-                let value = from_sql(row.get_ref(i).map_err(|e| error(&e, limits))?);
-                bytes += super::size(&value);
-                values.push(value);
-            }
-            if bytes > limits.max_result_bytes {
-                return Err(too_large(format!(
-                    "the query returned more than max_result_kib ({} KiB)",
-                    limits.max_result_bytes >> 10
-                )));
-            }
-            out.push(values);
+            out.push(values)?;
         }
-        Ok(Rows { columns, rows: out })
+        Ok(out.finish())
     })
 }
 
@@ -262,13 +249,6 @@ fn from_sql(v: ValueRef<'_>) -> Value {
         ValueRef::Real(f) => Value::Real(f),
         ValueRef::Text(t) => Value::Text(String::from_utf8_lossy(t).into_owned()),
         ValueRef::Blob(b) => Value::Blob(b.to_vec()),
-    }
-}
-
-fn too_large(message: String) -> SqlError {
-    SqlError {
-        kind: SqlErrorKind::TooLarge,
-        message,
     }
 }
 
