@@ -118,3 +118,50 @@ pub fn json_string(s: &str) -> String {
     out.push('"');
     out
 }
+
+/// The value of `key` in form-encoded `form` (a query string, a POSTed
+/// form, the `session` attribute), decoded: Django's `QueryDict.get`.
+pub fn form_value(form: &str, key: &str) -> Option<String> {
+    form.split('&')
+        .filter_map(|pair| pair.split_once('='))
+        .find(|(k, _)| unquote(k) == key)
+        .map(|(_, v)| unquote(v))
+}
+
+/// `%XX` and `+` decoded as a form sends them (`urllib.parse.unquote_plus`);
+/// a `%` not followed by two hex digits stays as it is.
+pub fn unquote(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let hex = |b: u8| char::from(b).to_digit(16);
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let escaped = (bytes[i] == b'%' && i + 2 < bytes.len())
+            .then(|| Some(hex(bytes[i + 1])? * 16 + hex(bytes[i + 2])?))
+            .flatten();
+        match (escaped, bytes[i]) {
+            (Some(b), _) => {
+                out.push(u8::try_from(b).unwrap_or(b'?'));
+                i += 3;
+                continue;
+            }
+            (None, b'+') => out.push(b' '),
+            (None, b) => out.push(b),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Percent-encodes all but unreserved characters and `/`: Django's
+/// `urlquote` of a path, as `login_required` puts it in `?next=`.
+pub fn quote(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' | b'/' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}

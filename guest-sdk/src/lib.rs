@@ -218,11 +218,12 @@ pub mod http {
 pub use __bindings::shallot::http::types::{Error, ErrorKind, Request, Response, ViewInfo};
 pub use shallot_guest_macro::{context_processor, filters, middleware, view};
 
+pub mod auth;
 mod helpers;
 pub mod log;
 mod template;
 
-pub use helpers::{json_string, require_method};
+pub use helpers::{form_value, json_string, quote, require_method, unquote};
 pub use template::{Filtered, Map, TemplateResponse, Value, json};
 
 /// Django's middleware hooks. Implement the ones you need; mark the impl with

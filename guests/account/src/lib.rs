@@ -4,16 +4,12 @@
 //!   and the response redirects (302) to `next` (from the query) or `/`;
 //! - `logout`: empties the session, then redirects to `/`;
 //! - `whoami`: `text/plain` "hello, <user>" (protect it with
-//!   `login-required`).
+//!   `login-required`);
+//! - `perm`: Django's `@permission_required(permission, raise_exception=True)`
+//!   in the view, through `shallot_guest::auth`: "<user> may <permission>",
+//!   or 403 (needs the `authentication` and `permissions` middleware).
 
-use shallot_guest::{Error, Request, Response, ViewInfo, config, require_method, view};
-
-fn form_value(form: &str, key: &str) -> Option<String> {
-    form.split('&')
-        .filter_map(|p| p.split_once('='))
-        .find(|(k, _)| *k == key)
-        .map(|(_, v)| v.replace('+', " "))
-}
+use shallot_guest::{Error, Request, Response, ViewInfo, config, form_value, require_method, view};
 
 fn redirect(to: &str) -> Result<Response, Error> {
     let resp = Response::new(302);
@@ -47,6 +43,12 @@ fn handle(req: &Request, _view: ViewInfo) -> Result<Response, Error> {
                 .attribute("user")
                 .unwrap_or_else(|| "anonymous".to_owned());
             Ok(Response::text(200, &format!("hello, {user}")))
+        }
+        Some("perm") => {
+            let perm = config::get("permission").unwrap_or_default();
+            shallot_guest::auth::permission_required(req, &perm)?;
+            let user = req.attribute("user").unwrap_or_default();
+            Ok(Response::text(200, &format!("{user} may {perm}")))
         }
         other => Err(Error::internal(format!("account: unknown page {other:?}"))),
     }

@@ -4,36 +4,17 @@
 //! `?next=<path>`. A logged-in user is set as the request attribute `user`
 //! (Django's `request.user`). Runs after `sessions`.
 
-use shallot_guest::{Error, Middleware, Request, Response, ViewInfo, config, middleware};
+use shallot_guest::{
+    Error, Middleware, Request, Response, ViewInfo, auth, config, middleware, quote,
+};
 
 #[derive(Default)]
 struct LoginRequired;
 
-/// The `user` entry of form-encoded session data.
-fn session_user(data: &str) -> Option<String> {
-    data.split('&')
-        .filter_map(|pair| pair.split_once('='))
-        .find(|(k, _)| *k == "user")
-        .map(|(_, v)| v.to_owned())
-        .filter(|v| !v.is_empty())
-}
-
-/// Percent-encodes all but unreserved characters (Django's `urlquote` of `next`).
-fn quote(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' | b'/' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
-}
-
 #[middleware]
 impl Middleware for LoginRequired {
     fn process_view(&mut self, req: &Request, view: &ViewInfo) -> Result<Option<Response>, Error> {
-        let user = req.attribute("session").as_deref().and_then(session_user);
+        let user = auth::session_user(req);
         if let Some(user) = &user {
             req.set_attribute("user", user);
         }

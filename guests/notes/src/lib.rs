@@ -30,7 +30,7 @@
 use std::cell::RefCell;
 
 use shallot_guest::sql::{Connection, SqlError, Value};
-use shallot_guest::{Error, Request, Response, ViewInfo, json_string, view};
+use shallot_guest::{Error, Request, Response, ViewInfo, form_value, json_string, view};
 
 /// A statement that never ends on its own.
 const SPIN: &str =
@@ -158,12 +158,7 @@ fn one(db: &Connection, view: &ViewInfo) -> Result<Response, SqlError> {
 }
 
 fn search(db: &Connection, req: &Request) -> Result<Response, SqlError> {
-    let q = req
-        .query()
-        .split('&')
-        .find_map(|kv| kv.strip_prefix("q="))
-        .map(percent_decode)
-        .unwrap_or_default();
+    let q = form_value(&req.query(), "q").unwrap_or_default();
     let rows = db.query(
         "SELECT count(*) AS n FROM notes WHERE title = $1",
         &[q.into()],
@@ -185,28 +180,4 @@ fn keep() -> Result<Response, SqlError> {
             Ok(Response::text(200, "kept"))
         }
     }
-}
-
-/// `%XX` and `+` as a form sends them.
-fn percent_decode(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let hex = |b: u8| char::from(b).to_digit(16);
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let escaped = (bytes[i] == b'%' && i + 2 < bytes.len())
-            .then(|| Some(hex(bytes[i + 1])? * 16 + hex(bytes[i + 2])?))
-            .flatten();
-        match (escaped, bytes[i]) {
-            (Some(b), _) => {
-                out.push(u8::try_from(b).unwrap_or(b'?'));
-                i += 3;
-                continue;
-            }
-            (None, b'+') => out.push(b' '),
-            (None, b) => out.push(b),
-        }
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
