@@ -10,8 +10,8 @@ use tracing_subscriber::Layer as _;
 use tracing_subscriber::filter::LevelFilter;
 use tracing_subscriber::layer::SubscriberExt;
 
+pub mod databases;
 pub mod fuzz;
-pub mod postgres;
 
 /// Paths of the guest components, one constant per crate in `guests/`.
 pub mod guests {

@@ -546,6 +546,10 @@ use crate::templates::movies;
 #[allow(unused_imports, reason = "only checks that the tests exist")]
 use crate::apps::{account, login_required, rate_limit, sessions};
 
+// The SQL middleware are tested together, as the auth example.
+#[allow(unused_imports, reason = "only checks that the tests exist")]
+use crate::auth::sqlite::{authentication, login, permissions, py_perm_view, sessions_sql};
+
 // The SQL guest is tested with the capability.
 #[allow(unused_imports, reason = "only checks that the tests exist")]
 use crate::sql::sqlite::{js_notes, notes, py_notes};

@@ -1,6 +1,7 @@
 //! Shallot's integration tests: one binary, one module per area.
 
 mod apps;
+mod auth;
 mod cycle;
 mod fuzz_corpus;
 mod guests;

@@ -7,38 +7,11 @@
 //! is the one `scripts/postgres.sh` starts, named by
 //! `SHALLOT_TEST_POSTGRES`.
 
-use shallot::{Config, LoadError, Pipeline};
+use shallot::{LoadError, Pipeline};
+use shallot_tests::databases::{self, Backend};
 use shallot_tests::{Outcome, get, request, run};
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Backend {
-    Sqlite,
-    Postgres,
-}
-
-/// Each listed test, once per backend.
-macro_rules! on_both_backends {
-    ($($name:ident),* $(,)?) => {
-        pub(crate) mod sqlite {
-            $(
-                #[tokio::test]
-                pub(crate) async fn $name() {
-                    super::$name(super::Backend::Sqlite).await;
-                }
-            )*
-        }
-        pub(crate) mod postgres {
-            $(
-                #[tokio::test]
-                pub(crate) async fn $name() {
-                    super::$name(super::Backend::Postgres).await;
-                }
-            )*
-        }
-    };
-}
-
-on_both_backends!(
+shallot_tests::on_both_backends!(
     notes,
     parameters_are_never_sql,
     a_statement_that_never_ends_hits_the_statement_timeout,
@@ -51,50 +24,17 @@ on_both_backends!(
     js_notes,
 );
 
-/// The `notes` guests' migrations for `backend`.
-fn migrations(backend: Backend) -> String {
-    let dir = match backend {
-        Backend::Sqlite => "sqlite",
-        Backend::Postgres => "postgres",
-    };
-    format!(
-        "{}/../guests/notes/migrations/{dir}",
-        env!("CARGO_MANIFEST_DIR")
-    )
-}
-
-/// A database no other test uses, with the `notes` migrations: the lines
-/// of its `[databases.default]` table.
+/// A fresh database with the `notes` guests' migrations: the lines of its
+/// `[databases.default]` table.
 async fn fresh(backend: Backend) -> String {
-    let url = match backend {
-        Backend::Sqlite => {
-            let dir = shallot_tests::template_dir(&[]);
-            format!("url = \"sqlite:{}\"", dir.join("app.db").display())
-        }
-        Backend::Postgres => {
-            let (url, read_url) = shallot_tests::postgres::fresh_database().await;
-            format!("url = \"{url}\"\nread_url = \"{read_url}\"")
-        }
-    };
-    format!("{url}\nmigrations = \"{}\"\n", migrations(backend))
+    let migrations =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../guests/notes/migrations");
+    databases::fresh(backend, &migrations).await
 }
 
-/// Loads `toml` after applying its databases' migrations, as `shallot
-/// migrate` would.
+/// Loads `toml` after applying its databases' migrations.
 async fn pipeline(toml: &str) -> Pipeline {
-    let config = shallot_tests::config(toml);
-    migrate(&config).await;
-    Pipeline::load_with(shallot_tests::runtime(), &config)
-        .await
-        .unwrap_or_else(|e| panic!("test pipeline does not load: {e}"))
-}
-
-async fn migrate(config: &Config) {
-    for (name, spec) in &config.databases {
-        shallot::migrate::apply(name, spec)
-            .await
-            .unwrap_or_else(|e| panic!("migrations of {name}: {e}"));
-    }
+    databases::migrated(&shallot_tests::config(toml)).await
 }
 
 /// The `notes` guest under every view name it serves, on the database

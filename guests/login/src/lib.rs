@@ -1,0 +1,95 @@
+//! Django's `LoginView` with `ModelBackend`: `POST` a form with `username`
+//! and `password`; an active user in `auth_user` whose password matches
+//! gets a session (`user=<username>` in the `session` attribute, which the
+//! sessions middleware saves) and a redirect (302) to `next` from the query
+//! if it is a local path, else to `/`. A wrong name or password, or an
+//! inactive user, re-renders the form with Django's message (200, as
+//! Django does), telling none of them apart.
+//!
+//! Passwords are stored as Django stores them,
+//! `pbkdf2_sha256$<iterations>$<salt>$<base64 hash>`, so hashes made by
+//! Django's `make_password` work; the stored iteration count is used.
+//!
+//! Config: `database` (`default`). Grants: `sql_databases = { default = "read" }`.
+
+use base64::Engine;
+use shallot_guest::sql::{Connection, Value};
+use shallot_guest::{Error, Request, Response, ViewInfo, config, form_value, require_method, view};
+
+const INVALID: &str = "Please enter a correct username and password. \
+                       Note that both fields may be case-sensitive.";
+
+/// Whether `password` matches Django's `encoded` PBKDF2-SHA256 hash.
+fn check_password(password: &str, encoded: &str) -> bool {
+    let mut parts = encoded.split('$');
+    let (Some("pbkdf2_sha256"), Some(iterations), Some(salt), Some(hash), None) = (
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+    ) else {
+        return false;
+    };
+    let Ok(iterations) = iterations.parse::<u32>() else {
+        return false;
+    };
+    let Ok(expected) = base64::engine::general_purpose::STANDARD.decode(hash) else {
+        return false;
+    };
+    let mut derived = vec![0u8; expected.len()];
+    pbkdf2::pbkdf2_hmac::<sha2::Sha256>(
+        password.as_bytes(),
+        salt.as_bytes(),
+        iterations,
+        &mut derived,
+    );
+    // Compared in constant time, as Django's `constant_time_compare`.
+    !expected.is_empty()
+        && derived
+            .iter()
+            .zip(&expected)
+            .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+            == 0
+}
+
+fn form(status: u16, error: Option<&str>) -> Response {
+    let error = error.map_or(String::new(), |e| format!("<p class=\"errornote\">{e}</p>"));
+    Response::with_body(
+        status,
+        "text/html; charset=utf-8",
+        format!(
+            "<form method=\"post\">{error}<input name=\"username\"> \
+             <input name=\"password\" type=\"password\"> <button>Log in</button></form>"
+        ),
+    )
+}
+
+#[view]
+fn login(req: &Request, _view: ViewInfo) -> Result<Response, Error> {
+    if req.method() == "GET" {
+        return Ok(form(200, None));
+    }
+    if let Some(not_allowed) = require_method(req, &["GET", "POST"]) {
+        return Ok(not_allowed);
+    }
+    let body =
+        String::from_utf8(req.body()).map_err(|_| Error::bad_request("form is not UTF-8"))?;
+    let username = form_value(&body, "username").unwrap_or_default();
+    let password = form_value(&body, "password").unwrap_or_default();
+    let database = config::get("database").unwrap_or_else(|| "default".to_owned());
+    let rows = Connection::open(&database)?.query(
+        "SELECT password FROM auth_user WHERE username = $1 AND is_active",
+        &[username.clone().into()],
+    )?;
+    let stored = rows.get(0, "password").and_then(Value::as_str);
+    if !stored.is_some_and(|hash| check_password(&password, hash)) {
+        return Ok(form(200, Some(INVALID)));
+    }
+    req.set_attribute("session", &format!("user={username}"));
+    let next =
+        form_value(&req.query(), "next").filter(|n| n.starts_with('/') && !n.starts_with("//"));
+    let resp = Response::new(302);
+    resp.set_header("Location", next.as_deref().unwrap_or("/"))?;
+    Ok(resp)
+}
