@@ -31,6 +31,7 @@ mod numbers;
 mod routes;
 mod schema;
 mod server;
+mod statics;
 mod templates;
 #[cfg(test)]
 mod tests;
@@ -40,6 +41,7 @@ pub use crate::capability::{Grants, KvQuota};
 pub use error::ConfigError;
 use locate::Source;
 use schema::RawConfig;
+pub use statics::{StaticConfig, StaticServe};
 pub use templates::TemplatesConfig;
 pub use urlconfs::{ErrorViews, UrlConf};
 
@@ -74,8 +76,8 @@ pub struct Config {
     pub databases: BTreeMap<String, crate::capability::sql::DatabaseSpec>,
     /// `[templates]`: folders and rendering limits.
     pub templates: TemplatesConfig,
-    /// `[static] url`: Django's `STATIC_URL`, for `static()` in templates.
-    pub static_url: String,
+    /// `[static]`: where static files are, their URL, how they are served.
+    pub static_files: StaticConfig,
 }
 
 /// `[server]`: how the HTTP server listens and what it accepts.
@@ -112,6 +114,28 @@ pub struct ServerConfig {
     /// Serving threads, each with its own event loop, connections and
     /// instance pools (thread per core). Default: one per CPU.
     pub workers: usize,
+    /// `[server.tls]`: serve HTTPS with these files. Off by default.
+    pub tls: Option<TlsFiles>,
+    /// HTTP/2 over TLS (ALPN `h2`). Default on; without TLS only with
+    /// `h2c`.
+    pub http2: bool,
+    /// HTTP/2 without TLS (prior knowledge), beside HTTP/1.1 on the same
+    /// port. Default off.
+    pub h2c: bool,
+    /// Streams one HTTP/2 connection may have open at once. Default 100.
+    pub max_concurrent_streams: u32,
+    /// With TLS: a plain-HTTP listener here answers every request with a
+    /// 301 to the same URL over HTTPS.
+    pub redirect_http: Option<SocketAddr>,
+}
+
+/// `[server.tls]`: the certificate chain and key files.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TlsFiles {
+    /// PEM: the server's certificate first, then its chain.
+    pub cert: PathBuf,
+    /// PEM: its private key (PKCS#8, PKCS#1 or SEC1).
+    pub key: PathBuf,
 }
 
 /// CPUs this process may run on: the default number of serving threads,
@@ -134,6 +158,11 @@ impl Default for ServerConfig {
             send_timeout: Duration::from_secs(30),
             trusted_proxies: Vec::new(),
             workers: cpus(),
+            tls: None,
+            http2: true,
+            h2c: false,
+            max_concurrent_streams: 100,
+            redirect_http: None,
         }
     }
 }
@@ -230,7 +259,7 @@ impl Config {
         let error_views = urlconfs::error_views(&src, &views, "error_views", raw.error_views)?;
         let urlconfs = urlconfs::urlconfs(&src, &views, raw.urlconfs)?;
         let templates = templates::templates(&src, base, raw.templates, &defaults)?;
-        let static_url = templates::static_url(&src, raw.static_files)?;
+        let static_files = statics::statics(&src, base, raw.static_files)?;
         Ok(Config {
             path: path.to_owned(),
             server,
@@ -245,7 +274,7 @@ impl Config {
             key_value_quota,
             databases,
             templates,
-            static_url,
+            static_files,
         })
     }
 

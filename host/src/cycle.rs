@@ -34,6 +34,7 @@ use crate::hooks::Hook;
 use crate::instance::{InstancePool, Slot, classify, instantiate};
 use crate::resources::{RequestResource, ResponseResource};
 use crate::router::ResolverMatch;
+use crate::statics::StaticFiles;
 use crate::templates::Templates;
 use crate::urlconfs::{self, UrlConfs};
 
@@ -48,6 +49,7 @@ pub(crate) struct Chain<'p> {
     pub(crate) urlconfs: &'p UrlConfs,
     pub(crate) context_processors: &'p [ContextProcessorComponent],
     pub(crate) templates: &'p Arc<Templates>,
+    pub(crate) static_files: &'p StaticFiles,
 }
 
 /// One request's run through the pipeline.
@@ -231,6 +233,11 @@ impl<'p> Invocation<'p> {
             return self.error_response(ErrorKind::Internal, &message).await;
         };
         self.request.urlconf = chosen;
+        // `[static] serve = "chain"`: the file takes the view's place, as
+        // with WhiteNoise (or Django's `static()` URL patterns).
+        if pipeline.static_files.in_chain(&self.request.raw_path) {
+            return static_response(pipeline.static_files, &self.request).await;
+        }
         let Some(matched) = urlconf.router.resolve(&self.request.raw_path) else {
             // Resolver404: no process_view, no process_exception.
             // What page_not_found shows for it: the class name.
@@ -459,4 +466,24 @@ fn view_info(m: &ResolverMatch) -> ViewInfo {
         args: m.args.clone(),
         kwargs: m.kwargs.clone(),
     }
+}
+
+/// A static file as a response the middleware can read: held whole.
+async fn static_response(files: &StaticFiles, request: &RequestResource) -> Resp {
+    use http_body_util::BodyExt;
+    let method = http::Method::from_bytes(request.method.as_bytes()).unwrap_or(http::Method::GET);
+    let (parts, body) = files
+        .respond(&method, &request.raw_path, &request.headers)
+        .into_parts();
+    let body = match body.collect().await {
+        Ok(collected) => collected.to_bytes(),
+        Err(e) => {
+            tracing::error!(path = request.path, "static file could not be read: {e}");
+            return ResponseResource::new(500);
+        }
+    };
+    let mut resp = ResponseResource::new(parts.status.as_u16());
+    resp.headers = parts.headers;
+    resp.body = body;
+    resp
 }

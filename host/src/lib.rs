@@ -45,6 +45,7 @@ pub mod router;
 pub mod scaffold;
 pub mod server;
 mod state;
+pub mod statics;
 mod templates;
 mod untrusted;
 mod urlconfs;

@@ -123,6 +123,9 @@ pub enum LoadError {
         /// Why.
         source: Cause,
     },
+    /// `[static] root` has a manifest that cannot be read.
+    #[error("cannot load static files: {0}")]
+    Static(String),
     /// A template folder cannot be read or a template does not compile.
     #[error("cannot load templates: {0}")]
     Templates(#[from] crate::templates::TemplateError),

@@ -15,6 +15,8 @@ use clap::{Parser, Subcommand};
 mod cli {
     pub(crate) mod call;
     pub(crate) mod check;
+    pub(crate) mod collectstatic;
+    pub(crate) mod dev_cert;
     pub(crate) mod migrate;
     pub(crate) mod new;
     pub(crate) mod precompile;
@@ -24,7 +26,9 @@ mod cli {
     pub(crate) mod status;
 }
 
-use cli::{call, check, migrate, new, precompile, report, routes, serve, status};
+use cli::{
+    call, check, collectstatic, dev_cert, migrate, new, precompile, report, routes, serve, status,
+};
 
 /// Every request allocates its stores, tables and headers and frees them
 /// again; glibc's malloc spent ~14% of a request's CPU in a profile of the
@@ -65,6 +69,22 @@ enum Command {
     Migrate {
         /// The config file (shallot.toml).
         config: PathBuf,
+    },
+    /// Copy `[static] dirs` into `[static] root` with content-hashed names,
+    /// a manifest (staticfiles.json) and .br/.gz siblings.
+    Collectstatic {
+        /// The config file (shallot.toml).
+        config: PathBuf,
+    },
+    /// Write a self-signed certificate and key (cert.pem, key.pem) for
+    /// serving HTTPS in development.
+    DevCert {
+        /// Where to write them.
+        #[arg(long, default_value = ".shallot/tls")]
+        out: PathBuf,
+        /// Names and addresses the certificate is for.
+        #[arg(default_values = ["localhost", "127.0.0.1", "::1"])]
+        hosts: Vec<String>,
     },
     /// List the URL patterns, like Django's show_urls.
     Routes {
@@ -160,6 +180,8 @@ fn run() -> anyhow::Result<()> {
             Command::Migrate { config } => migrate::run(config).await,
             Command::Check { config } => check::run(config).await,
             Command::Routes { config } => routes::run(config),
+            Command::Collectstatic { config } => collectstatic::run(config),
+            Command::DevCert { out, hosts } => dev_cert::run(&out, &hosts),
             Command::Precompile { config } => precompile::run(config),
             Command::Status { admin, config } => status::run(admin, config).await,
             Command::Call {

@@ -16,6 +16,7 @@ use crate::engine::{EngineOptions, Runtime};
 use crate::load_error::LoadError;
 use crate::resources::{RequestResource, ResponseResource};
 use crate::router::Router;
+use crate::statics::StaticFiles;
 use crate::templates::Templates;
 use crate::urlconfs::UrlConfs;
 
@@ -54,6 +55,7 @@ pub struct Pipeline {
     pub(crate) urlconfs: UrlConfs,
     pub(crate) context_processors: Vec<ContextProcessorComponent>,
     pub(crate) templates: Arc<Templates>,
+    pub(crate) static_files: Arc<StaticFiles>,
     request_timeout: std::time::Duration,
 }
 
@@ -93,9 +95,12 @@ impl Pipeline {
         for spec in &config.templates.filters {
             filters.push(runtime.load_filters(spec, &services).await?);
         }
+        let static_files =
+            Arc::new(StaticFiles::load(&config.static_files).map_err(LoadError::Static)?);
         let templates = Arc::new(Templates::load(
             &config.templates,
-            &config.static_url,
+            &config.static_files.url,
+            static_files.manifest().cloned(),
             urlconfs.clone(),
             filters,
         )?);
@@ -106,6 +111,7 @@ impl Pipeline {
             urlconfs,
             context_processors,
             templates,
+            static_files,
             request_timeout: config.limits.request_timeout,
         })
     }
@@ -137,6 +143,11 @@ impl Pipeline {
         )
     }
 
+    /// The static files, and whether the server or the chain serves them.
+    pub fn static_files(&self) -> &StaticFiles {
+        &self.static_files
+    }
+
     /// The URL resolver.
     pub fn router(&self) -> &Router {
         &self.router
@@ -149,6 +160,7 @@ impl Pipeline {
             urlconfs: &self.urlconfs,
             context_processors: &self.context_processors,
             templates: &self.templates,
+            static_files: &self.static_files,
         }
     }
 

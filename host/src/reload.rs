@@ -32,6 +32,9 @@ pub enum ReloadError {
     /// A file disappeared between reading the config and hashing it.
     #[error("cannot read a component file: {0}")]
     Io(#[from] std::io::Error),
+    /// The new certificate or key was refused; the old pair keeps serving.
+    #[error("TLS: {0}")]
+    Tls(#[from] crate::server::TlsError),
     /// A fixed pipeline has no config file to reload from.
     #[error("this pipeline has no config file to reload from")]
     NoConfig,
@@ -68,6 +71,8 @@ pub struct LivePipeline {
     dirs: Mutex<Vec<PathBuf>>,
     /// One reload at a time: two racing reloads could swap in an older one.
     reloading: tokio::sync::Mutex<()>,
+    /// The server's certificate, re-read on every reload.
+    tls: Mutex<Option<Arc<crate::server::Tls>>>,
 }
 
 impl ReloadStatus {
@@ -114,6 +119,7 @@ impl LivePipeline {
             }),
             fingerprint: Mutex::new(fingerprint),
             reloading: tokio::sync::Mutex::new(()),
+            tls: Mutex::new(None),
         })
     }
 
@@ -133,7 +139,14 @@ impl LivePipeline {
             files: Mutex::new(Vec::new()),
             dirs: Mutex::new(Vec::new()),
             reloading: tokio::sync::Mutex::new(()),
+            tls: Mutex::new(None),
         }
+    }
+
+    /// Has every reload re-read `tls`'s certificate and key too (the old
+    /// pair keeps serving if the new files are refused).
+    pub fn attach_tls(&self, tls: Arc<crate::server::Tls>) {
+        *self.tls.lock().expect("tls lock") = Some(tls);
     }
 
     /// The version to run the next request on.
@@ -157,6 +170,8 @@ impl LivePipeline {
     pub async fn reload(&self) -> Result<bool, ReloadError> {
         let _one_at_a_time = self.reloading.lock().await;
         let result = self.try_reload().await;
+        let tls = self.tls.lock().expect("tls lock").clone();
+        let tls_result = tls.map_or(Ok(()), |tls| tls.reload());
         let mut status = self.status.lock().expect("status lock");
         match &result {
             Ok(Some(components)) => {
@@ -177,6 +192,12 @@ impl LivePipeline {
                 );
                 status.last_error = Some(e.to_string());
             }
+        }
+        if let Err(e) = tls_result {
+            tracing::error!("certificate reload failed; the previous one keeps serving: {e}");
+            status.last_error = Some(format!("TLS: {e}"));
+            result?;
+            return Err(ReloadError::Tls(e));
         }
         result.map(|swapped| swapped.is_some())
     }
@@ -221,8 +242,21 @@ impl LivePipeline {
 }
 
 fn input_files(config: &Config) -> Vec<PathBuf> {
+    let tls = config
+        .server
+        .tls
+        .iter()
+        .flat_map(|t| [t.cert.clone(), t.key.clone()]);
+    // A `collectstatic` run rewrites the manifest `static()` reads.
+    let manifest = config
+        .static_files
+        .root
+        .iter()
+        .map(|root| root.join(crate::statics::MANIFEST));
     std::iter::once(config.path.clone())
         .chain(config.components().map(|c| c.component.clone()))
+        .chain(tls)
+        .chain(manifest)
         .collect()
 }
 
@@ -237,6 +271,10 @@ fn fingerprint(config: &Config) -> std::io::Result<(u64, Vec<(String, String)>)>
         let bytes = std::fs::read(&spec.component)?;
         bytes.hash(&mut all);
         components.push((spec.name.clone(), crate::cache::sha256(&bytes)));
+    }
+    for path in input_files(config).iter().skip(1 + components.len()) {
+        // Absent is a state too (no manifest yet).
+        std::fs::read(path).ok().hash(&mut all);
     }
     for dir in &config.templates.dirs {
         for (name, path) in crate::templates::files(dir).map_err(std::io::Error::other)? {

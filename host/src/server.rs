@@ -9,23 +9,30 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
-use http_body_util::{BodyExt, Full, Limited};
+use http_body_util::{BodyExt, Limited};
 use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
-use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::rt::TokioTimer;
 use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::{TcpListener, TcpSocket, TcpStream};
 
 use crate::config::ServerConfig;
-use crate::pipeline::{ClientAddr, Pipeline};
+use crate::pipeline::{ClientAddr, Pipeline, Scheme};
 use crate::reload::LivePipeline;
 
+mod body;
+mod connection;
 mod forwarded;
+mod redirect;
 mod send_timeout;
+mod tls;
 mod workers;
 
+pub use body::Body;
+pub use redirect::serve_redirect;
 pub(crate) use send_timeout::SendTimeout;
+pub use tls::{Tls, TlsError, dev_certificate};
 pub use workers::{Listeners, serve_workers};
 
 /// How long a client may take to send its body once the head arrived.
@@ -99,11 +106,24 @@ pub async fn serve(
     settings: &ServerConfig,
     shutdown: impl Future<Output = ()>,
 ) -> std::io::Result<()> {
+    serve_with(listener, pipeline, settings, None, shutdown).await
+}
+
+/// Like [`serve`], over TLS when `tls` is given (`request.scheme` is then
+/// `https`).
+pub async fn serve_with(
+    listener: TcpListener,
+    pipeline: Arc<LivePipeline>,
+    settings: &ServerConfig,
+    tls: Option<Arc<Tls>>,
+    shutdown: impl Future<Output = ()>,
+) -> std::io::Result<()> {
     let graceful = GracefulShutdown::new();
     let mut connections = tokio::task::JoinSet::new();
     let max_body = settings.max_body_bytes;
     let trusted = Arc::new(settings.trusted_proxies.clone());
-    let builder = http1(settings);
+    let protocols = Arc::new(connection::Protocols::new(settings));
+    let over_tls = tls.is_some();
     let mut pause = Duration::ZERO;
     tokio::pin!(shutdown);
     loop {
@@ -120,16 +140,18 @@ pub async fn serve(
             // arrived, even if a reload swaps in another meanwhile.
             let pipeline = live.current();
             let trusted = trusted.clone();
-            async move { Ok::<_, Infallible>(respond(&pipeline, req, peer, &trusted, max_body).await) }
+            let origin = Origin {
+                peer,
+                tls: over_tls,
+                trusted,
+            };
+            async move { Ok::<_, Infallible>(respond(&pipeline, req, &origin, max_body).await) }
         });
         let io = SendTimeout::new(stream, settings.send_timeout);
-        let conn = builder.serve_connection(TokioIo::new(io), service);
-        let conn = graceful.watch(conn);
-        connections.spawn(async move {
-            if let Err(e) = conn.await {
-                tracing::debug!(%peer, "connection ended with an error: {e}");
-            }
-        });
+        let conn = protocols
+            .clone()
+            .serve(io, tls.clone(), service, graceful.watcher(), peer);
+        connections.spawn(conn);
     }
     drop(listener);
     tracing::info!("shutting down: waiting for in-flight requests");
@@ -147,19 +169,34 @@ pub async fn serve(
     Ok(())
 }
 
+/// Where a request came from: the peer, whether its connection is TLS, and
+/// the proxies whose forwarding headers are believed.
+struct Origin {
+    peer: SocketAddr,
+    tls: bool,
+    trusted: Arc<Vec<ipnet::IpNet>>,
+}
+
 async fn respond(
     pipeline: &Pipeline,
     req: http::Request<Incoming>,
-    peer: SocketAddr,
-    trusted: &[ipnet::IpNet],
+    origin: &Origin,
     max_body: usize,
-) -> http::Response<Full<Bytes>> {
+) -> http::Response<Body> {
+    let peer = origin.peer;
     if req.method() == http::Method::CONNECT {
         // A 2xx to CONNECT would turn the connection into a tunnel.
         return plain(
             http::StatusCode::METHOD_NOT_ALLOWED,
             "CONNECT is not supported",
         );
+    }
+    // nginx's part: a static file is answered before any component runs,
+    // and its body streamed from disk.
+    if pipeline.static_files().before_chain(req.uri().path()) {
+        return pipeline
+            .static_files()
+            .respond(req.method(), req.uri().path(), req.headers());
     }
     let (mut parts, body) = req.into_parts();
     let declared = parts
@@ -194,24 +231,25 @@ async fn respond(
     // The scheme and client address come from the connection, or from a
     // proxy the config trusts; never from the request line or a header
     // any client can send.
-    let (client, scheme) = forwarded::origin(peer, &parts.headers, trusted);
+    let (client, forwarded) = forwarded::origin(peer, &parts.headers, &origin.trusted);
+    let scheme = if origin.tls { Scheme::Https } else { forwarded };
     parts.extensions.insert(ClientAddr(client));
     parts.extensions.insert(scheme);
     let resp = pipeline
         .handle(http::Request::from_parts(parts, body))
         .await;
-    resp.map(Full::new)
+    resp.map(Body::full)
 }
 
-fn too_large(max_body: usize) -> http::Response<Full<Bytes>> {
+fn too_large(max_body: usize) -> http::Response<Body> {
     plain(
         http::StatusCode::PAYLOAD_TOO_LARGE,
         &format!("Request body larger than {max_body} bytes"),
     )
 }
 
-fn plain(status: http::StatusCode, text: &str) -> http::Response<Full<Bytes>> {
-    let mut resp = http::Response::new(Full::new(Bytes::from(text.to_owned())));
+fn plain(status: http::StatusCode, text: &str) -> http::Response<Body> {
+    let mut resp = http::Response::new(Body::full(Bytes::from(text.to_owned())));
     *resp.status_mut() = status;
     resp.headers_mut().insert(
         http::header::CONTENT_TYPE,

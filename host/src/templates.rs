@@ -18,6 +18,7 @@ use minijinja::value::Value;
 use crate::component::FilterComponent;
 use crate::config::TemplatesConfig;
 use crate::resources::{PendingTemplate, RequestResource};
+use crate::statics::Manifest;
 use crate::urlconfs::UrlConfs;
 
 mod escape;
@@ -94,6 +95,7 @@ impl Templates {
     pub(crate) fn load(
         config: &TemplatesConfig,
         static_url: &str,
+        manifest: Option<Arc<Manifest>>,
         urlconfs: UrlConfs,
         filters: Vec<FilterComponent>,
     ) -> Result<Templates, TemplateError> {
@@ -101,7 +103,7 @@ impl Templates {
         env.set_fuel(Some(config.fuel));
         env.set_recursion_limit(config.recursion_limit);
         escape::install(&mut env);
-        globals::install(&mut env, static_url, urlconfs);
+        globals::install(&mut env, static_url, manifest, urlconfs);
         check_filter_names(&env, &filters)?;
         filters::install(&mut env, &filters);
         let paths = load::compile_dirs(&mut env, &config.dirs)?;

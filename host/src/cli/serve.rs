@@ -27,10 +27,33 @@ pub(crate) async fn run(
     let live = Arc::new(LivePipeline::from_config(&config).await?);
     let addr = listen.unwrap_or(config.server.listen);
     let workers = config.server.workers;
-    let listeners = shallot::server::Listeners::bind(addr, config.server.backlog, workers)
+    let mut listeners = shallot::server::Listeners::bind(addr, config.server.backlog, workers)
         .with_context(|| format!("cannot listen on {addr}"))?;
+    let mut scheme = "http";
+    if let Some(files) = &config.server.tls {
+        let tls = Arc::new(shallot::server::Tls::load(files, config.server.http2)?);
+        live.attach_tls(tls.clone());
+        listeners = listeners.with_tls(tls);
+        scheme = "https";
+        if let Some(redirect) = config.server.redirect_http {
+            let listener = shallot::server::bind(redirect, config.server.backlog)
+                .with_context(|| format!("cannot listen on the redirect address {redirect}"))?;
+            tracing::info!("redirecting http://{redirect} to https");
+            let https_port = listeners.local_addr().port();
+            let settings = config.server.clone();
+            tokio::spawn(async move {
+                shallot::server::serve_redirect(
+                    listener,
+                    https_port,
+                    &settings,
+                    std::future::pending(),
+                )
+                .await
+            });
+        }
+    }
     tracing::info!(
-        "serving {} on http://{} ({} middleware, {} views; {workers} worker threads)",
+        "serving {} on {scheme}://{} ({} middleware, {} views; {workers} worker threads)",
         path.display(),
         listeners.local_addr(),
         live.current().middleware().len(),

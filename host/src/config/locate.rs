@@ -67,7 +67,19 @@ impl<'a> Source<'a> {
         let line = self.text[line_start..].lines().next().unwrap_or("").trim();
         let mut table = String::new();
         let mut counts: Vec<(String, usize)> = Vec::new();
-        for header in before[..line_start].lines().map(str::trim) {
+        // An error reported at a table's header (a missing field) is about
+        // that table.
+        let well_formed = if line.starts_with("[[") {
+            line.ends_with("]]")
+        } else {
+            line.starts_with('[') && line.ends_with(']') && !line.ends_with("]]")
+        };
+        let current_header = well_formed.then_some(line);
+        for header in before[..line_start]
+            .lines()
+            .map(str::trim)
+            .chain(current_header)
+        {
             if let Some(name) = header.strip_prefix("[[").and_then(|h| h.split("]]").next()) {
                 let name = name.trim().to_owned();
                 let n = match counts.iter_mut().find(|(k, _)| *k == name) {

@@ -82,6 +82,11 @@ pub(super) struct RawTemplates {
 #[serde(deny_unknown_fields)]
 pub(super) struct RawStatic {
     pub(super) url: Option<Spanned<String>>,
+    #[serde(default)]
+    pub(super) dirs: Vec<Spanned<String>>,
+    pub(super) root: Option<Spanned<String>>,
+    pub(super) serve: Option<Spanned<String>>,
+    pub(super) max_age_secs: Option<Number>,
 }
 
 /// `[server]`.
@@ -100,6 +105,19 @@ pub(super) struct RawServer {
     pub(super) send_timeout_secs: Option<Number>,
     #[serde(default)]
     pub(super) trusted_proxies: Vec<Spanned<String>>,
+    pub(super) tls: Option<RawTls>,
+    pub(super) http2: Option<bool>,
+    pub(super) h2c: Option<bool>,
+    pub(super) max_concurrent_streams: Option<Number>,
+}
+
+/// `[server.tls]`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawTls {
+    pub(super) cert: Spanned<String>,
+    pub(super) key: Spanned<String>,
+    pub(super) redirect_http: Option<Spanned<String>>,
 }
 
 /// A `[[middleware]]` entry or a `[views.NAME]` table.

@@ -7,7 +7,7 @@ use std::time::Duration;
 use super::locate::Source;
 use super::numbers::{DAY_SECS, Number, to_usize};
 use super::schema::RawServer;
-use super::{ConfigError, ServerConfig};
+use super::{ConfigError, ServerConfig, TlsFiles};
 
 /// `[server]`, with `compile_cache` resolved against `base`, the config
 /// file's folder.
@@ -82,6 +82,49 @@ pub(super) fn server(
         server.compile_cache = PathBuf::from(dir);
     }
     server.compile_cache = base.join(&server.compile_cache);
+    server.http2 = raw.http2.unwrap_or(true);
+    server.h2c = raw.h2c.unwrap_or(false);
+    if let Some(n) = num(
+        &raw.max_concurrent_streams,
+        "max_concurrent_streams",
+        1,
+        10_000,
+    )? {
+        server.max_concurrent_streams = u32::try_from(n).expect("bounded");
+    }
+    if let Some(tls) = raw.tls {
+        let file = |value: &toml::Spanned<String>, field: &str| {
+            let path = base.join(value.get_ref());
+            if path.is_file() {
+                Ok(path)
+            } else {
+                Err(src.error(
+                    value.span(),
+                    &format!("server.tls.{field}"),
+                    format!(
+                        "file not found: {} (`shallot dev-cert` makes a pair for development)",
+                        path.display()
+                    ),
+                ))
+            }
+        };
+        server.tls = Some(TlsFiles {
+            cert: file(&tls.cert, "cert")?,
+            key: file(&tls.key, "key")?,
+        });
+        if let Some(redirect) = tls.redirect_http {
+            server.redirect_http = Some(redirect.get_ref().parse().map_err(|_| {
+                src.error(
+                    redirect.span(),
+                    "server.tls.redirect_http",
+                    format!(
+                        "invalid address {:?}: expected IP:PORT, e.g. \"127.0.0.1:8080\"",
+                        redirect.get_ref()
+                    ),
+                )
+            })?);
+        }
+    }
     if let Some(admin) = raw.admin {
         server.admin = Some(admin.get_ref().parse().map_err(|_| {
             src.error(

@@ -1,6 +1,5 @@
-//! `[templates]` and `[static]`: where templates are found, how far one
-//! rendering may go, and the URL static files are served under (Django's
-//! `TEMPLATES` with the Jinja2 backend, and `STATIC_URL`).
+//! `[templates]`: where templates are found and how far one rendering may
+//! go (Django's `TEMPLATES` with the Jinja2 backend).
 
 use std::path::{Path, PathBuf};
 
@@ -9,7 +8,7 @@ use crate::limits::Limits;
 use super::component::named_list;
 use super::locate::Source;
 use super::numbers::to_usize;
-use super::schema::{RawStatic, RawTemplates};
+use super::schema::RawTemplates;
 use super::{ComponentSpec, ConfigError};
 
 /// `[templates]`: what the host renders template responses with.
@@ -130,25 +129,4 @@ pub(super) fn templates(
         out.recursion_limit = to_usize(n);
     }
     Ok(out)
-}
-
-/// `[static] url`: Django's `STATIC_URL`, what `static()` in a template
-/// prefixes. A path (`/static/`) or an absolute URL (a CDN), ending in '/'
-/// as Django requires. Default `/static/`.
-pub(super) fn static_url(src: &Source<'_>, raw: RawStatic) -> Result<String, ConfigError> {
-    let Some(url) = raw.url else {
-        return Ok("/static/".to_owned());
-    };
-    let text = url.get_ref();
-    let absolute = text.starts_with("http://") || text.starts_with("https://");
-    let problem = if !(text.starts_with('/') || absolute) {
-        "must be a path starting with '/' or an http(s) URL"
-    } else if !text.ends_with('/') {
-        "must end with '/' (Django's STATIC_URL rule)"
-    } else if text.chars().any(|c| c.is_whitespace() || c.is_control()) {
-        "must not contain spaces or control characters"
-    } else {
-        return Ok(text.clone());
-    };
-    Err(src.error(url.span(), "static.url", problem.to_owned()))
 }

@@ -13,6 +13,7 @@ use std::sync::Arc;
 use tokio::net::TcpListener;
 
 use super::new_socket;
+use super::tls::Tls;
 
 use crate::config::ServerConfig;
 use crate::reload::LivePipeline;
@@ -21,6 +22,7 @@ use crate::reload::LivePipeline;
 pub struct Listeners {
     sockets: Vec<std::net::TcpListener>,
     addr: SocketAddr,
+    tls: Option<Arc<Tls>>,
 }
 
 impl Listeners {
@@ -40,7 +42,17 @@ impl Listeners {
             socket.bind(addr)?;
             sockets.push(socket.listen(backlog)?.into_std()?);
         }
-        Ok(Listeners { sockets, addr })
+        Ok(Listeners {
+            sockets,
+            addr,
+            tls: None,
+        })
+    }
+
+    /// Serves HTTPS with `tls` on every worker.
+    pub fn with_tls(mut self, tls: Arc<Tls>) -> Listeners {
+        self.tls = Some(tls);
+        self
     }
 
     /// The address every worker listens on.
@@ -71,6 +83,7 @@ pub async fn serve_workers(
     for (index, socket) in listeners.sockets.into_iter().enumerate() {
         let pipeline = pipeline.clone();
         let settings = settings.clone();
+        let tls = listeners.tls.clone();
         let mut stopped = stopped.clone();
         let thread = std::thread::Builder::new()
             .name(format!("shallot-worker-{index}"))
@@ -84,7 +97,7 @@ pub async fn serve_workers(
                     let stop = async move {
                         let _ = stopped.wait_for(|stop| *stop).await;
                     };
-                    super::serve(listener, pipeline, &settings, stop).await
+                    super::serve_with(listener, pipeline, &settings, tls, stop).await
                 })
             })?;
         threads.push(thread);

@@ -11,6 +11,7 @@ use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 
 use crate::resources::RequestResource;
 use crate::router::ReverseError;
+use crate::statics::Manifest;
 use crate::urlconfs::UrlConfs;
 
 /// What Python's `urllib.parse.quote` leaves alone (its default `safe='/'`),
@@ -26,7 +27,12 @@ pub(crate) const QUOTE: &AsciiSet = &NON_ALPHANUMERIC
 const CSRF_ATTRIBUTE: &str = "csrf_token";
 
 /// Adds `url()` and `static()` to the environment.
-pub(super) fn install(env: &mut Environment<'static>, static_url: &str, urlconfs: UrlConfs) {
+pub(super) fn install(
+    env: &mut Environment<'static>,
+    static_url: &str,
+    manifest: Option<Arc<Manifest>>,
+    urlconfs: UrlConfs,
+) {
     env.add_function(
         "url",
         move |state: &State, name: String, args: Rest<Value>, kwargs: Kwargs| {
@@ -41,7 +47,24 @@ pub(super) fn install(env: &mut Environment<'static>, static_url: &str, urlconfs
         },
     );
     let prefix = static_url.to_owned();
-    env.add_function("static", move |path: String| static_path(&prefix, &path));
+    env.add_function("static", move |path: String| -> Result<String, Error> {
+        // ManifestStaticFilesStorage with `manifest_strict`: a collected
+        // site links only the hashed names, and a name missing from the
+        // manifest is an error, not a link to a file that is not served.
+        let path = match &manifest {
+            Some(manifest) => manifest
+                .lookup(path.trim_start_matches('/'))
+                .ok_or_else(|| {
+                    Error::new(
+                        ErrorKind::InvalidOperation,
+                        format!("Missing staticfiles manifest entry for '{path}'"),
+                    )
+                })?
+                .to_owned(),
+            None => path,
+        };
+        Ok(static_path(&prefix, &path))
+    });
 }
 
 /// Django's `static(path)`: `urljoin(STATIC_URL, quote(path))`, so a path

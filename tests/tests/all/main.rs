@@ -16,6 +16,8 @@ mod routing;
 mod sandbox;
 mod socket;
 mod sql;
+mod statics;
 mod template_response;
 mod templates;
+mod tls;
 mod urlconfs;

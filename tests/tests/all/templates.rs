@@ -128,6 +128,25 @@ async fn static_joins_static_url_and_quotes_the_path() {
 }
 
 #[tokio::test]
+async fn with_a_collected_manifest_static_links_the_hashed_name_and_refuses_an_unknown_one() {
+    // What `collectstatic` leaves in `[static] root`.
+    let root = template_dir(&[(
+        "staticfiles.json",
+        r#"{"paths": {"css/site.css": "css/site.0123456789ab.css"}, "version": "1.1", "hash": "x"}"#,
+    )]);
+    let settings = format!("[static]\nroot = \"{}\"", root.display());
+    let files = [("page.html", "{{ static('css/site.css') }}")];
+    let out = render(&files, "page.html", &settings, "/page/").await;
+    assert_eq!(out.body(), "/static/css/site.0123456789ab.css");
+    let files = [("page.html", "{{ static('css/missing.css') }}")];
+    let out = render(&files, "page.html", &settings, "/page/").await;
+    failed_with(
+        &out,
+        "Missing staticfiles manifest entry for 'css/missing.css'",
+    );
+}
+
+#[tokio::test]
 async fn request_and_csrf_are_in_every_context() {
     let files = [(
         "page.html",
