@@ -123,8 +123,8 @@ impl StaticFiles {
             .unwrap_or_else(|e| e.into_inner())
             .get(relative)
             .cloned();
-        if let Some(entry) = cached.filter(|e| e.checked.elapsed() < REVALIDATE) {
-            return Some(entry);
+        if let Some(entry) = cached.as_ref().filter(|e| e.checked.elapsed() < REVALIDATE) {
+            return Some(entry.clone());
         }
         let hold = self.held.load(Ordering::Relaxed) < MAX_HELD;
         let entry = Arc::new(Entry::build(
@@ -132,6 +132,7 @@ impl StaticFiles {
             relative,
             self.cache_control(relative),
             hold,
+            cached.as_deref(),
         )?);
         let mut cache = self.cache.write().unwrap_or_else(|e| e.into_inner());
         if cache.len() >= MAX_ENTRIES {

@@ -46,6 +46,9 @@ pub(super) struct Variant {
     pub(super) coding: Coding,
     pub(super) path: PathBuf,
     pub(super) len: u64,
+    /// The exact modification time, to tell an unchanged file on
+    /// revalidation (the ETag has only seconds).
+    modified: Option<SystemTime>,
     /// Strong, like nginx's: modification time and size, plus the coding
     /// (a compressed form is a different representation).
     pub(super) etag: HeaderValue,
@@ -68,12 +71,18 @@ pub(super) struct Entry {
 impl Entry {
     /// Looks `relative` up in `folders`, first match wins (Django's
     /// finders). `None` when no folder has it as a regular file inside.
+    /// The bytes of a representation `previous` already holds are reused
+    /// when its file has not changed, so revalidating a hot file is a few
+    /// `stat`s, not a read.
     pub(super) fn build(
         folders: &[Folder],
         relative: &str,
         cache_control: HeaderValue,
         hold: bool,
+        previous: Option<&Entry>,
     ) -> Option<Entry> {
+        let old =
+            |coding: Coding| previous.and_then(|p| p.variants.iter().find(|v| v.coding == coding));
         let (folder, (path, meta)) = folders
             .iter()
             .find_map(|f| f.find(relative).map(|found| (f, found)))?;
@@ -85,9 +94,10 @@ impl Entry {
         let mut variants = vec![variant(
             Coding::Identity,
             path,
-            meta.len(),
+            &meta,
             mtime_secs,
             hold,
+            old(Coding::Identity),
         )];
         for (coding, suffix, _) in Coding::COMPRESSED {
             // A sibling must be as new as the file: a stale .gz left behind
@@ -100,7 +110,7 @@ impl Entry {
                     .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
                     .map_or(0, |d| d.as_secs());
                 if secs >= mtime_secs {
-                    variants.push(variant(coding, path, meta.len(), secs, hold));
+                    variants.push(variant(coding, path, &meta, secs, hold, old(coding)));
                 }
             }
         }
@@ -132,20 +142,34 @@ impl Entry {
     }
 }
 
-fn variant(coding: Coding, path: PathBuf, len: u64, mtime_secs: u64, hold: bool) -> Variant {
+fn variant(
+    coding: Coding,
+    path: PathBuf,
+    meta: &std::fs::Metadata,
+    mtime_secs: u64,
+    hold: bool,
+    previous: Option<&Variant>,
+) -> Variant {
+    let len = meta.len();
+    let modified = meta.modified().ok();
     let suffix = coding.token().map_or(String::new(), |t| format!("-{t}"));
     let etag = format!("\"{mtime_secs:x}-{len:x}{suffix}\"");
+    let unchanged = previous.filter(|p| p.path == path && p.len == len && p.modified == modified);
     // Read now, so the hot path never opens a small file; a read error
     // leaves it to be streamed (and fail) like a large one.
-    let data = (hold && len <= SMALL)
-        .then(|| std::fs::read(&path).ok())
-        .flatten()
-        .filter(|d| d.len() as u64 == len)
-        .map(Bytes::from);
+    let data = match unchanged {
+        Some(p) if p.data.is_some() => p.data.clone(),
+        _ => (hold && len <= SMALL)
+            .then(|| std::fs::read(&path).ok())
+            .flatten()
+            .filter(|d| d.len() as u64 == len)
+            .map(Bytes::from),
+    };
     Variant {
         coding,
         path,
         len,
+        modified,
         etag: HeaderValue::from_str(&etag).expect("hex digits"),
         data,
     }
