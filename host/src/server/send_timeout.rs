@@ -32,6 +32,11 @@ impl<S> SendTimeout<S> {
         }
     }
 
+    /// The wrapped stream.
+    pub(crate) fn get_ref(&self) -> &S {
+        &self.inner
+    }
+
     /// Turns a pending write into an error once it has been pending for
     /// the whole timeout.
     fn check<T>(&mut self, cx: &mut Context<'_>, poll: Poll<io::Result<T>>) -> Poll<io::Result<T>> {
