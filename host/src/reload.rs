@@ -242,22 +242,27 @@ impl LivePipeline {
 }
 
 fn input_files(config: &Config) -> Vec<PathBuf> {
+    std::iter::once(config.path.clone())
+        .chain(config.components().map(|c| c.component.clone()))
+        .chain(other_inputs(config))
+        .collect()
+}
+
+/// The files besides the config and its components that a reload reads:
+/// the certificate pair, and the manifest `static()` reads (which a
+/// `collectstatic` run rewrites).
+fn other_inputs(config: &Config) -> impl Iterator<Item = PathBuf> + '_ {
     let tls = config
         .server
         .tls
         .iter()
         .flat_map(|t| [t.cert.clone(), t.key.clone()]);
-    // A `collectstatic` run rewrites the manifest `static()` reads.
     let manifest = config
         .static_files
         .root
         .iter()
         .map(|root| root.join(crate::statics::MANIFEST));
-    std::iter::once(config.path.clone())
-        .chain(config.components().map(|c| c.component.clone()))
-        .chain(tls)
-        .chain(manifest)
-        .collect()
+    tls.chain(manifest)
 }
 
 /// A hash of the config text, every component's bytes and every template,
@@ -272,7 +277,7 @@ fn fingerprint(config: &Config) -> std::io::Result<(u64, Vec<(String, String)>)>
         bytes.hash(&mut all);
         components.push((spec.name.clone(), crate::cache::sha256(&bytes)));
     }
-    for path in input_files(config).iter().skip(1 + components.len()) {
+    for path in other_inputs(config) {
         // Absent is a state too (no manifest yet).
         std::fs::read(path).ok().hash(&mut all);
     }

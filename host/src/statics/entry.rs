@@ -86,11 +86,7 @@ impl Entry {
         let (folder, (path, meta)) = folders
             .iter()
             .find_map(|f| f.find(relative).map(|found| (f, found)))?;
-        let mtime_secs = meta
-            .modified()
-            .ok()
-            .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
-            .map_or(0, |d| d.as_secs());
+        let mtime_secs = modified_secs(&meta);
         let mut variants = vec![variant(
             Coding::Identity,
             path,
@@ -104,11 +100,7 @@ impl Entry {
             // by an edit would serve the old content.
             let sibling = folder.find(&format!("{relative}{suffix}"));
             if let Some((path, meta)) = sibling {
-                let secs = meta
-                    .modified()
-                    .ok()
-                    .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
-                    .map_or(0, |d| d.as_secs());
+                let secs = modified_secs(&meta);
                 if secs >= mtime_secs {
                     variants.push(variant(coding, path, &meta, secs, hold, old(coding)));
                 }
@@ -173,6 +165,15 @@ fn variant(
         etag: HeaderValue::from_str(&etag).expect("hex digits"),
         data,
     }
+}
+
+/// Whole seconds since the epoch of a file's modification (what ETags and
+/// `Last-Modified` carry).
+fn modified_secs(meta: &std::fs::Metadata) -> u64 {
+    meta.modified()
+        .ok()
+        .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
+        .map_or(0, |d| d.as_secs())
 }
 
 /// The MIME type from the extension, with `charset=utf-8` for text (as
