@@ -95,6 +95,31 @@ async fn connect(
     (stream, presented)
 }
 
+/// An HTTP/2 client on `io`, its connection driven in the background.
+async fn h2_client<I>(io: I) -> hyper::client::conn::http2::SendRequest<Empty<Bytes>>
+where
+    I: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    let (send, conn) =
+        hyper::client::conn::http2::handshake(TokioExecutor::new(), TokioIo::new(io))
+            .await
+            .unwrap();
+    tokio::spawn(conn);
+    send
+}
+
+/// An HTTP/1.1 client on `io`, its connection driven in the background.
+async fn h1_client<I>(io: I) -> hyper::client::conn::http1::SendRequest<Empty<Bytes>>
+where
+    I: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    let (send, conn) = hyper::client::conn::http1::handshake(TokioIo::new(io))
+        .await
+        .unwrap();
+    tokio::spawn(conn);
+    send
+}
+
 fn get(uri: &str) -> http::Request<Empty<Bytes>> {
     http::Request::get(uri)
         .header("host", "localhost")
@@ -116,11 +141,7 @@ async fn alpn_picks_h2_or_http1_and_the_scheme_is_https_on_both() {
 
     let (stream, _) = connect(addr, &files.cert, &[b"h2", b"http/1.1"]).await;
     assert_eq!(stream.get_ref().1.alpn_protocol(), Some(&b"h2"[..]));
-    let (mut h2, conn) =
-        hyper::client::conn::http2::handshake(TokioExecutor::new(), TokioIo::new(stream))
-            .await
-            .unwrap();
-    tokio::spawn(conn);
+    let mut h2 = h2_client(stream).await;
     let resp = h2.send_request(get("https://localhost/who")).await.unwrap();
     assert_eq!(resp.version(), http::Version::HTTP_2);
     let (status, body) = text(resp).await;
@@ -134,10 +155,7 @@ async fn alpn_picks_h2_or_http1_and_the_scheme_is_https_on_both() {
 
     let (stream, _) = connect(addr, &files.cert, &[b"http/1.1"]).await;
     assert_eq!(stream.get_ref().1.alpn_protocol(), Some(&b"http/1.1"[..]));
-    let (mut h1, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
-        .await
-        .unwrap();
-    tokio::spawn(conn);
+    let mut h1 = h1_client(stream).await;
     let resp = h1.send_request(get("/who")).await.unwrap();
     assert_eq!(resp.version(), http::Version::HTTP_11);
     let (status, body) = text(resp).await;
@@ -165,11 +183,7 @@ async fn h2c_is_served_only_when_enabled() {
     )
     .await;
     let tcp = TcpStream::connect(h2c).await.unwrap();
-    let (mut h2, conn) =
-        hyper::client::conn::http2::handshake(TokioExecutor::new(), TokioIo::new(tcp))
-            .await
-            .unwrap();
-    tokio::spawn(conn);
+    let mut h2 = h2_client(tcp).await;
     let resp = h2.send_request(get("http://localhost/who")).await.unwrap();
     assert_eq!(resp.version(), http::Version::HTTP_2);
     let (status, body) = text(resp).await;
@@ -177,20 +191,13 @@ async fn h2c_is_served_only_when_enabled() {
     assert!(body.starts_with("scheme=http "), "{body}");
     // HTTP/1.1 on the same port still works.
     let tcp = TcpStream::connect(h2c).await.unwrap();
-    let (mut h1, conn) = hyper::client::conn::http1::handshake(TokioIo::new(tcp))
-        .await
-        .unwrap();
-    tokio::spawn(conn);
+    let mut h1 = h1_client(tcp).await;
     assert_eq!(h1.send_request(get("/who")).await.unwrap().status(), 200);
 
     // Off (the default): the HTTP/2 preface is not HTTP/1.1.
     let plain = serve(ServerConfig::default(), None).await;
     let tcp = TcpStream::connect(plain).await.unwrap();
-    let (mut h2, conn) =
-        hyper::client::conn::http2::handshake(TokioExecutor::new(), TokioIo::new(tcp))
-            .await
-            .unwrap();
-    tokio::spawn(conn);
+    let mut h2 = h2_client(tcp).await;
     assert!(h2.send_request(get("http://localhost/who")).await.is_err());
 }
 
@@ -200,11 +207,7 @@ async fn a_replaced_certificate_serves_new_handshakes_and_open_connections_go_on
     let tls = Arc::new(Tls::load(&files, true).unwrap());
     let addr = serve(ServerConfig::default(), Some(tls.clone())).await;
     let (stream, first) = connect(addr, &files.cert, &[b"h2"]).await;
-    let (mut open, conn) =
-        hyper::client::conn::http2::handshake(TokioExecutor::new(), TokioIo::new(stream))
-            .await
-            .unwrap();
-    tokio::spawn(conn);
+    let mut open = h2_client(stream).await;
 
     write_pair(&files);
     tls.reload().unwrap();
@@ -269,10 +272,7 @@ async fn the_redirect_listener_sends_every_request_to_https() {
         shallot::server::serve_redirect(listener, 8443, &settings, std::future::pending()).await
     });
     let tcp = TcpStream::connect(addr).await.unwrap();
-    let (mut h1, conn) = hyper::client::conn::http1::handshake(TokioIo::new(tcp))
-        .await
-        .unwrap();
-    tokio::spawn(conn);
+    let mut h1 = h1_client(tcp).await;
     let req = http::Request::get("/movies/?page=2")
         .header("host", "example.test:8080")
         .body(Empty::<Bytes>::new())
