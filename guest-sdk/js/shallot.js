@@ -70,6 +70,15 @@ function hostCall(fn) {
   }
 }
 
+/** One `read-body` call; its error raised with its kind, as Django would. */
+function readChunk(handle, max) {
+  try {
+    return handle.readBody(max);
+  } catch (e) {
+    throw exceptionOf(e && e.payload ? e.payload : { kind: 'internal', message: String(e) });
+  }
+}
+
 /** request.GET: get(key) is the last value, like Django's QueryDict. */
 class QueryDict {
   constructor(query) {
@@ -117,6 +126,23 @@ export class HttpRequest {
   get headers() { return new RequestHeaders(this.handle); }
   get GET() { return new QueryDict(this.handle.query()); }
   get body() { return this.handle.body(); }
+  /** Django's request.read(size): the next `size` bytes of the body (fewer
+   * only at its end), or all the rest without `size`; empty once all is
+   * read. A body past the server's max_body_bytes can only be read so. */
+  read(size = -1) {
+    const parts = [];
+    let left = size < 0 ? Infinity : size;
+    while (left > 0) {
+      const chunk = readChunk(this.handle, Math.min(left, 1 << 20));
+      if (chunk.length === 0) break;
+      parts.push(chunk);
+      left -= chunk.length;
+    }
+    const all = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+    let at = 0;
+    for (const p of parts) { all.set(p, at); at += p.length; }
+    return all;
+  }
   get scheme() { return this.handle.scheme(); }
   get clientAddr() { return this.handle.clientAddr(); }
   get(name) { return this.handle.attribute(name) ?? null; }

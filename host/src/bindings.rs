@@ -14,6 +14,7 @@ mod generated {
             "shallot:http/outbound-http.send": async | trappable,
             "shallot:http/key-value": async | trappable,
             "shallot:http/sql": async | trappable,
+            "shallot:http/types.[method]request.read-body": async | trappable,
             default: trappable,
         },
         exports: { default: async },

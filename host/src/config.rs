@@ -87,9 +87,14 @@ pub struct ServerConfig {
     pub listen: SocketAddr,
     /// Requests whose header section is larger get 431. Default 16 KiB.
     pub max_header_bytes: usize,
-    /// Requests whose body is larger get 413. Default 2.5 MiB, Django's
-    /// `DATA_UPLOAD_MAX_MEMORY_SIZE`.
+    /// The largest body held in memory whole (`request.body`). A larger one
+    /// gets 413, unless `max_stream_bytes` lets it in to be read in chunks.
+    /// Default 2.5 MiB, Django's `DATA_UPLOAD_MAX_MEMORY_SIZE`.
     pub max_body_bytes: usize,
+    /// The largest body let in to be read as it arrives (`read-body`):
+    /// bodies past `max_body_bytes` and up to this are never held whole.
+    /// 0 (the default) lets none in.
+    pub max_stream_bytes: u64,
     /// How long in-flight requests may take to finish on shutdown. Default 30 s.
     pub shutdown_timeout: Duration,
     /// Example: `compile_cache = ".shallot/cache"` (the default, beside the
@@ -150,6 +155,7 @@ impl Default for ServerConfig {
             listen: SocketAddr::from(([127, 0, 0, 1], 8000)),
             max_header_bytes: 16 * 1024,
             max_body_bytes: 2_621_440,
+            max_stream_bytes: 0,
             shutdown_timeout: Duration::from_secs(30),
             compile_cache: PathBuf::from(".shallot/cache"),
             admin: None,

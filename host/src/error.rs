@@ -13,6 +13,13 @@ use crate::limits::LimitHit;
 use crate::resources::ResponseResource;
 use crate::untrusted::Untrusted;
 
+/// An exception the host raises in a guest's place from inside one of its
+/// calls (Django's `request.body` raising `RequestDataTooBig`): the call
+/// traps with it, and the layer fails with this error rather than `trap`.
+#[derive(Debug, thiserror::Error)]
+#[error("{}", .0.message)]
+pub(crate) struct RaisedByHost(pub(crate) Error);
+
 /// A hook or view that did not produce its result.
 #[derive(Debug)]
 pub(crate) enum Failure {

@@ -210,8 +210,12 @@ pub(crate) async fn instantiate(
     }
 }
 
-/// A trap, told apart: a limit we enforced, or any other trap.
+/// A trap, told apart: an exception the host raised for the guest, a limit
+/// we enforced, or any other trap.
 pub(crate) fn classify(store: &Store<RequestState>, trap: wasmtime::Error) -> Failure {
+    if let Some(raised) = trap.downcast_ref::<crate::error::RaisedByHost>() {
+        return Failure::Raised(raised.0.clone());
+    }
     match crate::limits::classify(&trap, &store.data().meter.limiter) {
         Some(hit) => Failure::Limit(hit, trap),
         None => Failure::Trap(trap),

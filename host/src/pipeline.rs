@@ -14,6 +14,7 @@ use crate::config::Config;
 use crate::cycle::{Chain, Invocation};
 use crate::engine::{EngineOptions, Runtime};
 use crate::load_error::LoadError;
+use crate::request_body::RequestBody;
 use crate::resources::{RequestResource, ResponseResource};
 use crate::router::Router;
 use crate::statics::StaticFiles;
@@ -166,8 +167,12 @@ impl Pipeline {
 
     /// Runs one request through the whole cycle. Never fails: every failure
     /// of a guest has become a 4xx/5xx response by the time this returns.
-    pub async fn handle(&self, req: http::Request<Bytes>) -> http::Response<Bytes> {
-        let request = request_resource(req);
+    /// The body is `Bytes` (held whole) or a [`RequestBody`] still arriving.
+    pub async fn handle(
+        &self,
+        req: http::Request<impl Into<RequestBody>>,
+    ) -> http::Response<Bytes> {
+        let request = request_resource(req.map(Into::into));
         let path = request.path.clone();
         match tokio::time::timeout(
             self.request_timeout,
@@ -214,7 +219,7 @@ fn services(config: &Config) -> Result<Services, LoadError> {
     })
 }
 
-fn request_resource(req: http::Request<Bytes>) -> RequestResource {
+fn request_resource(req: http::Request<RequestBody>) -> RequestResource {
     let client = req
         .extensions()
         .get::<ClientAddr>()

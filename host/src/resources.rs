@@ -7,6 +7,8 @@
 use bytes::Bytes;
 use http::header::{HeaderMap, HeaderValue};
 
+use crate::request_body::RequestBody;
+
 /// The incoming request as every layer of one request sees it.
 #[derive(Debug, Default)]
 #[expect(unreachable_pub, reason = "bindgen!'s `with:` re-exports it")]
@@ -18,7 +20,8 @@ pub struct RequestResource {
     pub(crate) raw_path: String,
     pub(crate) query: String,
     pub(crate) headers: HeaderMap,
-    pub(crate) body: Bytes,
+    /// Whole, or read as it arrives (`read-body`).
+    pub(crate) body: RequestBody,
     pub(crate) client_addr: String,
     pub(crate) scheme: &'static str,
     /// Django's ad-hoc request attributes (`request.user`, ...), in the order set.

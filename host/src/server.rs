@@ -9,7 +9,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
-use http_body_util::{BodyExt, Limited};
 use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
@@ -20,10 +19,12 @@ use tokio::net::{TcpListener, TcpSocket, TcpStream};
 use crate::config::ServerConfig;
 use crate::pipeline::{ClientAddr, Pipeline, Scheme};
 use crate::reload::LivePipeline;
+use receive::{BodyLimits, Refused};
 
 mod body;
 mod connection;
 mod forwarded;
+mod receive;
 mod redirect;
 mod send_timeout;
 mod tls;
@@ -34,9 +35,6 @@ pub use redirect::serve_redirect;
 pub(crate) use send_timeout::SendTimeout;
 pub use tls::{Tls, TlsError, dev_certificate};
 pub use workers::{Listeners, serve_workers};
-
-/// How long a client may take to send its body once the head arrived.
-const BODY_READ_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Binds a listening socket with `backlog` pending connections. Tokio's
 /// `TcpListener::bind` uses 1024, and the kernel's classic default of 128
@@ -120,7 +118,10 @@ pub async fn serve_with(
 ) -> std::io::Result<()> {
     let graceful = GracefulShutdown::new();
     let mut connections = tokio::task::JoinSet::new();
-    let max_body = settings.max_body_bytes;
+    let limits = BodyLimits {
+        whole: settings.max_body_bytes,
+        stream: settings.max_stream_bytes,
+    };
     let trusted = Arc::new(settings.trusted_proxies.clone());
     let protocols = Arc::new(connection::Protocols::new(settings));
     let over_tls = tls.is_some();
@@ -145,7 +146,7 @@ pub async fn serve_with(
                 tls: over_tls,
                 trusted,
             };
-            async move { Ok::<_, Infallible>(respond(&pipeline, req, &origin, max_body).await) }
+            async move { Ok::<_, Infallible>(respond(&pipeline, req, &origin, limits).await) }
         });
         let io = SendTimeout::new(stream, settings.send_timeout);
         let conn = protocols
@@ -181,7 +182,7 @@ async fn respond(
     pipeline: &Pipeline,
     req: http::Request<Incoming>,
     origin: &Origin,
-    max_body: usize,
+    limits: BodyLimits,
 ) -> http::Response<Body> {
     let peer = origin.peer;
     if req.method() == http::Method::CONNECT {
@@ -204,25 +205,21 @@ async fn respond(
         .get(http::header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|n| n > max_body as u64) {
-        return too_large(max_body);
-    }
-    let collect = Limited::new(body, max_body).collect();
-    let body = match tokio::time::timeout(BODY_READ_TIMEOUT, collect).await {
-        Err(_) => {
+    let body = match receive::receive(body, declared, limits).await {
+        Ok(body) => body,
+        Err(Refused::TooLarge(most)) => {
+            return plain(
+                http::StatusCode::PAYLOAD_TOO_LARGE,
+                &format!("Request body larger than {most} bytes"),
+            );
+        }
+        Err(Refused::Timeout) => {
             return plain(
                 http::StatusCode::REQUEST_TIMEOUT,
                 "Request body not received in time",
             );
         }
-        Ok(Ok(collected)) => collected.to_bytes(),
-        Ok(Err(e))
-            if e.downcast_ref::<http_body_util::LengthLimitError>()
-                .is_some() =>
-        {
-            return too_large(max_body);
-        }
-        Ok(Err(e)) => {
+        Err(Refused::Broken(e)) => {
             tracing::debug!(%peer, "request body failed: {e}");
             return plain(http::StatusCode::BAD_REQUEST, "Bad Request (400)");
         }
@@ -239,13 +236,6 @@ async fn respond(
         .handle(http::Request::from_parts(parts, body))
         .await;
     resp.map(Body::full)
-}
-
-fn too_large(max_body: usize) -> http::Response<Body> {
-    plain(
-        http::StatusCode::PAYLOAD_TOO_LARGE,
-        &format!("Request body larger than {max_body} bytes"),
-    )
 }
 
 fn plain(status: http::StatusCode, text: &str) -> http::Response<Body> {

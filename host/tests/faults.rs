@@ -1,7 +1,8 @@
 //! Faults, against the real `shallot serve` process: killed with SIGKILL in
 //! the middle of key-value writes and of a reload, a compile cache that
 //! cannot be written, a storm of SIGHUPs under load, and many downloads of
-//! a file far larger than the memory they may hold. The guests come
+//! a file far larger than the memory they may hold, and uploads as large
+//! to a view that reads them in chunks. The guests come
 //! from the integration suite's build (`target/guests`, built by
 //! `cargo test --workspace` or `bash scripts/build-guests.sh`).
 
@@ -338,6 +339,75 @@ fn sixteen_downloads_of_a_256_mib_static_file_hold_chunks_not_the_file() {
     assert!(
         grew_mib < 128,
         "peak RSS grew by {grew_mib} MiB during the downloads ({before} KiB before, {after} KiB after): {}",
+        server.stderr()
+    );
+    let _ = server.kill();
+}
+
+#[test]
+fn four_uploads_of_256_mib_to_a_counting_view_hold_chunks_not_the_bodies() {
+    const SIZE: usize = 256 << 20;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("shallot.toml");
+    let text = config(&dir.path().join("kv.redb"), "v1")
+        + &format!(
+            r#"
+[views.count]
+component = "{view}"
+config = {{ action = "count-body:65536" }}
+# Copying 256 MiB into the guest is charged at 2 GB/s: 134 ms of CPU.
+limits = {{ cpu_ms = 5000 }}
+
+[[routes]]
+path = "count"
+view = "count"
+
+[server]
+max_stream_bytes = {max}
+"#,
+            view = guest("probe-view").display(),
+            max = 1u64 << 30,
+        );
+    std::fs::write(&path, text).unwrap();
+    let mut server = Server::start(&path, "");
+    let pid = server.child.id();
+    let before = peak_rss_kib(pid);
+    let addr = server.addr;
+    let uploads: Vec<_> = (0..4)
+        .map(|_| {
+            std::thread::spawn(move || {
+                let mut stream = TcpStream::connect(addr).unwrap();
+                stream
+                    .set_read_timeout(Some(Duration::from_secs(60)))
+                    .unwrap();
+                write!(
+                    stream,
+                    "POST /count HTTP/1.0\r\nHost: test\r\nContent-Length: {SIZE}\r\n\r\n"
+                )
+                .unwrap();
+                let chunk = vec![7u8; 1 << 16];
+                for _ in 0..SIZE / chunk.len() {
+                    stream.write_all(&chunk).unwrap();
+                }
+                let mut response = String::new();
+                stream.read_to_string(&mut response).unwrap();
+                response
+            })
+        })
+        .collect();
+    for upload in uploads {
+        let response = upload.join().unwrap();
+        assert!(
+            response.starts_with("HTTP/1.0 200") && response.contains(&format!("bytes={SIZE} ")),
+            "{response}"
+        );
+    }
+    let after = peak_rss_kib(pid);
+    let grew_mib = after.saturating_sub(before) / 1024;
+    // 1 GiB came in; holding one body whole would be 256 MiB.
+    assert!(
+        grew_mib < 128,
+        "peak RSS grew by {grew_mib} MiB during the uploads ({before} KiB before, {after} KiB after): {}",
         server.stderr()
     );
     let _ = server.kill();

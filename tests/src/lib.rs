@@ -174,7 +174,10 @@ impl Outcome {
 }
 
 /// Runs one request, recording what the guests log while it runs.
-pub async fn run(pipeline: &Pipeline, req: http::Request<Bytes>) -> Outcome {
+pub async fn run(
+    pipeline: &Pipeline,
+    req: http::Request<impl Into<shallot::RequestBody>>,
+) -> Outcome {
     let events = Arc::new(Mutex::new(Vec::new()));
     // Trace-level events (wasmtime-wasi logs every host call at that level)
     // are never built: recording them made guests that make thousands of

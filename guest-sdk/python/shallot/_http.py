@@ -140,6 +140,28 @@ class HttpRequest:
     def body(self):
         return self._handle.body()
 
+    def read(self, size=-1):
+        """Django's `request.read(size)`: the next `size` bytes of the body
+        (fewer only at its end), or all the rest when `size` is negative;
+        `b""` once it is all read. A body larger than the server's
+        `max_body_bytes` can only be read this way, a chunk at a time."""
+        if size is None or size < 0:
+            parts = []
+            while chunk := self._read_chunk(1 << 16):
+                parts.append(chunk)
+            return b"".join(parts)
+        parts, left = [], size
+        while left > 0 and (chunk := self._read_chunk(left)):
+            parts.append(chunk)
+            left -= len(chunk)
+        return b"".join(parts)
+
+    def _read_chunk(self, size):
+        try:
+            return self._handle.read_body(min(size, 1 << 20))
+        except Err as e:
+            raise exception_of(e.value) from None
+
     @property
     def scheme(self):
         return self._handle.scheme()

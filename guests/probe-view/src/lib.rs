@@ -7,6 +7,10 @@
 //! (answers the path `reverse()` gives for the query `name=N&arg=A&k=v...`:
 //! `arg` values are positional, other keys keyword arguments; a
 //! `NoReverseMatch` is raised, so the client gets 500 as in Django).
+//! For bodies: `count-body:N` reads the body with `read-body` in chunks of
+//! N bytes, `whole-body` with `body()`, and `read-then-body` one chunk then
+//! `body()`; each answers `bytes=LEN fnv=HASH chunks=COUNT` (FNV-1a 64 of the
+//! bytes), so a test can compare what arrived without the view holding it.
 
 use shallot_guest::{
     Error, ErrorKind, Request, Response, TemplateResponse, ViewInfo, config, json, log, urls, view,
@@ -59,6 +63,27 @@ fn handle(req: &Request, view: ViewInfo) -> Result<Response, Error> {
             let url = urls::reverse(name, &args, &kwargs)?;
             Ok(Response::text(200, &url))
         }
+        (Some("count-body"), Some(size), None) => {
+            let mut digest = Digest::default();
+            loop {
+                let chunk = req.read_body(size.parse().expect("count-body:N"))?;
+                if chunk.is_empty() {
+                    return Ok(digest.response());
+                }
+                digest.add(&chunk);
+            }
+        }
+        (Some("whole-body"), None, None) => {
+            let mut digest = Digest::default();
+            digest.add(&req.body());
+            Ok(digest.response())
+        }
+        (Some("read-then-body"), None, None) => {
+            let mut digest = Digest::default();
+            digest.add(&req.read_body(1)?);
+            digest.add(&req.body());
+            Ok(digest.response())
+        }
         (Some("sleep"), Some(ms), None) => {
             std::thread::sleep(std::time::Duration::from_millis(
                 ms.parse().expect("sleep:MS"),
@@ -87,5 +112,42 @@ fn handle(req: &Request, view: ViewInfo) -> Result<Response, Error> {
             );
             Ok(Response::text(200, &body))
         }
+    }
+}
+
+/// What a body-reading action saw: length, FNV-1a 64 and chunk count.
+struct Digest {
+    bytes: u64,
+    hash: u64,
+    chunks: u64,
+}
+
+impl Default for Digest {
+    fn default() -> Self {
+        Digest {
+            bytes: 0,
+            hash: 0xcbf2_9ce4_8422_2325,
+            chunks: 0,
+        }
+    }
+}
+
+impl Digest {
+    fn add(&mut self, chunk: &[u8]) {
+        for &b in chunk {
+            self.hash = (self.hash ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+        }
+        self.bytes += chunk.len() as u64;
+        self.chunks += 1;
+    }
+
+    fn response(&self) -> Response {
+        Response::text(
+            200,
+            &format!(
+                "bytes={} fnv={:016x} chunks={}",
+                self.bytes, self.hash, self.chunks
+            ),
+        )
     }
 }

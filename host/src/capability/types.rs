@@ -10,6 +10,7 @@ use http::header::{HeaderMap, HeaderName, HeaderValue};
 use wasmtime::component::{HasData, Linker, Resource, ResourceTable};
 
 use crate::bindings::types::{self, Error, ErrorKind};
+use crate::error::RaisedByHost;
 use crate::limits::Meter;
 use crate::resources::{PendingTemplate, RequestResource, ResponseResource};
 
@@ -174,9 +175,28 @@ impl types::HostRequest for TypesView<'_> {
     }
 
     fn body(&mut self, req: Resource<RequestResource>) -> wasmtime::Result<Vec<u8>> {
-        let body = self.table.get(&req)?.body.to_vec();
+        let body = match self.table.get(&req)?.body.whole_bytes() {
+            Ok(bytes) => bytes.to_vec(),
+            // Raised in the guest's place, as Django raises from
+            // `request.body`: the layer fails with the exception's kind.
+            Err(e) => return Err(wasmtime::Error::new(RaisedByHost(e.to_wit()))),
+        };
         self.meter.charge_copy(body.len())?;
         Ok(body)
+    }
+
+    async fn read_body(
+        &mut self,
+        req: Resource<RequestResource>,
+        max: u32,
+    ) -> wasmtime::Result<Result<Vec<u8>, Error>> {
+        let body = &mut self.table.get_mut(&req)?.body;
+        let chunk = match body.read(max as usize).await {
+            Ok(chunk) => chunk,
+            Err(e) => return Ok(Err(e)),
+        };
+        self.meter.charge_copy(chunk.len())?;
+        Ok(Ok(chunk.to_vec()))
     }
 
     fn client_addr(&mut self, req: Resource<RequestResource>) -> wasmtime::Result<String> {

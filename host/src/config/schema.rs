@@ -96,6 +96,7 @@ pub(super) struct RawServer {
     pub(super) listen: Option<Spanned<String>>,
     pub(super) max_header_bytes: Option<Number>,
     pub(super) max_body_bytes: Option<Number>,
+    pub(super) max_stream_bytes: Option<Number>,
     pub(super) shutdown_timeout_secs: Option<Number>,
     pub(super) compile_cache: Option<String>,
     pub(super) admin: Option<Spanned<String>>,

@@ -39,6 +39,25 @@ pub(super) fn server(
     if let Some(n) = num(&raw.max_body_bytes, "max_body_bytes", 0, 1 << 30)? {
         server.max_body_bytes = to_usize(n);
     }
+    // Streamed bodies are never held: a terabyte only guards against typos.
+    if let Some(n) = num(&raw.max_stream_bytes, "max_stream_bytes", 0, 1 << 40)? {
+        let span = raw
+            .max_stream_bytes
+            .as_ref()
+            .map(|v| v.span())
+            .expect("just read");
+        if n != 0 && n <= server.max_body_bytes as u64 {
+            return Err(src.error(
+                span,
+                "server.max_stream_bytes",
+                format!(
+                    "{n} would stream no body: it must be larger than max_body_bytes ({}), or 0 to stream none",
+                    server.max_body_bytes
+                ),
+            ));
+        }
+        server.max_stream_bytes = n;
+    }
     if let Some(secs) = num(
         &raw.shutdown_timeout_secs,
         "shutdown_timeout_secs",

@@ -554,6 +554,10 @@ use crate::auth::sqlite::{authentication, login, permissions, py_perm_view, sess
 #[allow(unused_imports, reason = "only checks that the tests exist")]
 use crate::sql::sqlite::{js_notes, notes, py_notes};
 
+// The upload views are tested with request streaming.
+#[allow(unused_imports, reason = "only checks that the tests exist")]
+use crate::streaming::{js_upload, py_upload};
+
 macro_rules! assert_test_exists {
     ($name:ident) => {
         #[allow(unused_imports, reason = "only checks that the test exists")]

@@ -17,6 +17,7 @@ mod sandbox;
 mod socket;
 mod sql;
 mod statics;
+mod streaming;
 mod template_response;
 mod templates;
 mod tls;

@@ -41,10 +41,10 @@ path = "hello"
 view = "hello"
 "#;
 
-struct Server {
-    addr: SocketAddr,
-    stop: Option<oneshot::Sender<()>>,
-    task: tokio::task::JoinHandle<std::io::Result<()>>,
+pub(crate) struct Server {
+    pub(crate) addr: SocketAddr,
+    pub(crate) stop: Option<oneshot::Sender<()>>,
+    pub(crate) task: tokio::task::JoinHandle<std::io::Result<()>>,
 }
 
 async fn start(settings: ServerConfig) -> Server {
@@ -52,7 +52,7 @@ async fn start(settings: ServerConfig) -> Server {
 }
 
 /// Serves `app` (a config with guest placeholders) on a loopback port.
-async fn start_app(app: &str, settings: ServerConfig) -> Server {
+pub(crate) async fn start_app(app: &str, settings: ServerConfig) -> Server {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let pipeline = Arc::new(shallot::LivePipeline::fixed(
@@ -74,7 +74,7 @@ async fn start_app(app: &str, settings: ServerConfig) -> Server {
 }
 
 /// Reads one response (headers + Content-Length body) from the stream.
-async fn read_response(stream: &mut TcpStream) -> (u16, String, String) {
+pub(crate) async fn read_response(stream: &mut TcpStream) -> (u16, String, String) {
     let mut buf = Vec::new();
     let mut byte = [0u8; 1];
     while !buf.ends_with(b"\r\n\r\n") {
