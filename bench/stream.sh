@@ -5,7 +5,10 @@
 # - UPLOADS concurrent uploads of UPLOAD_MIB each to a view (the probe-view
 #   guest, `count-body:65536`) that reads the body in 64 KiB chunks with
 #   `read-body` and answers how many bytes it saw (`max_stream_bytes` lets
-#   the bodies in).
+#   the bodies in);
+# - STREAMS concurrent downloads of a STREAM_MIB streaming response from a
+#   view (the probe-view guest, `stream:N:65536`: Django's
+#   StreamingHttpResponse, 64 KiB pulled from the guest at a time).
 # The server's resident set is sampled every 100 ms and its high-water mark
 # (VmHWM) reset between the two. Prints the RSS before, the peak during,
 # the bytes moved and the time.
@@ -14,7 +17,7 @@
 # built: bash scripts/build-guests.sh)
 #
 # Environment (defaults): CLIENTS=100 SIZE_MIB=1024 UPLOADS=1 UPLOAD_MIB=200
-# PORT=18700 BUILD=1
+# STREAMS=10 STREAM_MIB=1024 PORT=18700 BUILD=1
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -22,6 +25,8 @@ CLIENTS="${CLIENTS:-100}"
 SIZE_MIB="${SIZE_MIB:-1024}"
 UPLOADS="${UPLOADS:-1}"
 UPLOAD_MIB="${UPLOAD_MIB:-200}"
+STREAMS="${STREAMS:-10}"
+STREAM_MIB="${STREAM_MIB:-1024}"
 PORT="${PORT:-18700}"
 BUILD="${BUILD:-1}"
 BIN="$ROOT/target/release/shallot"
@@ -54,6 +59,14 @@ limits = { cpu_ms = 60000 }
 [[routes]]
 path = "count"
 view = "count"
+
+[views.stream]
+component = "$GUEST"
+config = { action = "stream:$((STREAM_MIB * 16)):65536" }
+
+[[routes]]
+path = "stream"
+view = "stream"
 TOML
 "$BIN" serve "$OUT/shallot.toml" 2>"$OUT/server.log" &
 PID=$!
@@ -102,6 +115,14 @@ uploads() {
   done
 }
 
+streams() {
+  pids=()
+  for _ in $(seq 1 "$STREAMS"); do
+    curl -s -o /dev/null -w '%{size_download}\n' "http://127.0.0.1:$PORT/stream" >> "$OUT/streamed.txt" &
+    pids+=($!)
+  done
+}
+
 measure downloads
 full="$(awk -v want=$((SIZE_MIB * 1048576)) '$1 == want {n++} END {print n + 0}' "$OUT/sizes.txt")"
 total_gib="$(awk '{s += $1} END {printf "%.1f", s / 1073741824}' "$OUT/sizes.txt")"
@@ -115,6 +136,11 @@ counted="$(grep -o "bytes=$((UPLOAD_MIB * 1048576)) " "$OUT/uploads.txt" | wc -l
 up="$(printf '| %s uploads of %s MiB | %s counted whole | %s GiB | %s s | %s MiB | %s MiB | %s MiB | %s MiB |' \
   "$UPLOADS" "$UPLOAD_MIB" "$counted" "$(awk -v n="$UPLOADS" -v m="$UPLOAD_MIB" 'BEGIN{printf "%.1f", n*m/1024}')" "$secs" \
   "$(mib "$before")" "$(mib "$peak")" "$(mib "$(hwm)")" "$(mib $(( $(hwm) - before )))")"
+measure streams
+streamed_full="$(awk -v want=$((STREAM_MIB * 1048576)) '$1 == want {n++} END {print n + 0}' "$OUT/streamed.txt")"
+gen="$(printf '| %s streaming responses of %s MiB | %s complete | %s GiB | %s s | %s MiB | %s MiB | %s MiB | %s MiB |' \
+  "$STREAMS" "$STREAM_MIB" "$streamed_full" "$(awk '{s += $1} END {printf "%.1f", s / 1073741824}' "$OUT/streamed.txt")" "$secs" \
+  "$(mib "$before")" "$(mib "$peak")" "$(mib "$(hwm)")" "$(mib $(( $(hwm) - before )))")"
 {
   echo "# Streaming memory ($(date -u +%FT%TZ), $(cd "$ROOT" && git rev-parse --short HEAD))"
   echo
@@ -122,4 +148,5 @@ up="$(printf '| %s uploads of %s MiB | %s counted whole | %s GiB | %s s | %s MiB
   echo "|---|---:|---:|---:|---:|---:|---:|---:|"
   echo "$down"
   echo "$up"
+  echo "$gen"
 } | tee "$OUT/summary.md"

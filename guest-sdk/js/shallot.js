@@ -166,6 +166,7 @@ export class HttpResponse {
   flush() {}
   get statusCode() { return this.handle.status(); }
   set statusCode(status) { hostCall(() => this.handle.setStatus(status)); }
+  get streaming() { return this.handle.isStreaming(); }
   get content() { return this.handle.body(); }
   set content(value) {
     const bytes = typeof value === 'string' ? new TextEncoder().encode(value) : value;
@@ -177,6 +178,39 @@ export class HttpResponse {
   delete(name) { this.handle.removeHeader(name); }
   has(name) { return this.handle.hasHeader(name); }
   entries() { return this.handle.headers(); }
+}
+
+const sources = new Map();
+let lastSource = 0;
+
+/** Django's StreamingHttpResponse: the body is an iterable of strings or
+ * Uint8Arrays, pulled by the host one piece at a time after every
+ * processResponse has run. Middleware may change its status and headers;
+ * reading or setting `content` throws, as in Django. */
+export class StreamingHttpResponse extends HttpResponse {
+  constructor(streamingContent = [], options = {}) {
+    super('', options);
+    lastSource += 1;
+    sources.set(lastSource, streamingContent[Symbol.iterator]());
+    this.handle.streamFrom(lastSource);
+  }
+  get streaming() { return true; }
+}
+
+/** body-source.next-chunk: the next non-empty piece, or an empty one at
+ * the end (the iterator is dropped then). */
+function nextChunk(source) {
+  const chunks = sources.get(source);
+  if (chunks === undefined) throw new Error(`no streaming body ${source}`);
+  for (;;) {
+    const { value, done } = chunks.next();
+    if (done) {
+      sources.delete(source);
+      return new Uint8Array(0);
+    }
+    const bytes = typeof value === 'string' ? new TextEncoder().encode(value) : value;
+    if (bytes.length > 0) return bytes;
+  }
 }
 
 /** JSON.stringify with Python's separators, so bodies match Django's. */
@@ -432,6 +466,17 @@ export function viewExport(fn) {
     },
   };
 }
+
+/** The body-source export every view has, for its StreamingHttpResponses. */
+export const bodySourceExport = {
+  nextChunk: (source) => {
+    try {
+      return nextChunk(source);
+    } catch (e) {
+      throw { payload: witError(e) };
+    }
+  },
+};
 
 /** The context-processor export for `export function contextProcessor(request)`. */
 export function contextProcessorExport(fn) {

@@ -158,7 +158,7 @@ def find_target(source, path):
 
 
 EXPORTS = {
-    "view": ["view"],
+    "view": ["view", "body-source"],
     "context processor": ["context-processor"],
     "filters": ["template-filters"],
 }
@@ -207,6 +207,10 @@ def glue(module, kind, name, hooks):
             "class View(exports.View):",
             "    def handle(self, req, info):",
             "        return _glue.handle(req, info)",
+            "",
+            "class BodySource(exports.BodySource):",
+            "    def next_chunk(self, source):",
+            "        return _glue.next_chunk(source)",
         ]
     elif kind == "context processor":
         lines += [

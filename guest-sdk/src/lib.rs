@@ -221,6 +221,7 @@ pub use shallot_guest_macro::{context_processor, filters, middleware, view};
 pub mod auth;
 mod helpers;
 pub mod log;
+mod streaming;
 mod template;
 
 pub use helpers::{form_value, json_string, quote, require_method, unquote};
@@ -313,6 +314,7 @@ pub mod urls {
 #[doc(hidden)]
 pub mod __private {
     pub use crate::__bindings::shallot::http::{config, log, types, urls};
+    pub use crate::streaming::next_chunk;
     pub use serde_json;
     pub use wit_bindgen;
 

@@ -8,7 +8,7 @@ use wasmtime::component::InstancePre;
 
 use crate::bindings::context_processor_exports::context_processor;
 use crate::bindings::filter_exports::template_filters;
-use crate::bindings::view_exports::view;
+use crate::bindings::view_exports::{body_source, view};
 use crate::config::{ComponentSpec, InstancePolicy};
 use crate::context::ComponentContext;
 use crate::hooks::{Hook, HookIndices};
@@ -70,6 +70,8 @@ pub struct ViewComponent {
     pub(crate) name: String,
     pub(crate) loaded: Loaded,
     pub(crate) handle: view::GuestIndices,
+    /// `next-chunk`, when it streams responses.
+    pub(crate) body_source: Option<body_source::GuestIndices>,
 }
 
 impl ViewComponent {

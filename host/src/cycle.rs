@@ -26,6 +26,9 @@ use wasmtime::component::Resource;
 
 mod errors;
 mod render;
+mod stream;
+
+pub(crate) use stream::Finished;
 
 use crate::bindings::types::{Error, ErrorKind, ViewInfo};
 use crate::component::{ContextProcessorComponent, Loaded, MiddlewareComponent, ViewComponent};
@@ -50,6 +53,8 @@ pub(crate) struct Chain<'p> {
     pub(crate) context_processors: &'p [ContextProcessorComponent],
     pub(crate) templates: &'p Arc<Templates>,
     pub(crate) static_files: &'p StaticFiles,
+    /// The whole-request deadline, also each streamed chunk's.
+    pub(crate) request_timeout: std::time::Duration,
 }
 
 /// One request's run through the pipeline.
@@ -63,6 +68,8 @@ pub(crate) struct Invocation<'p> {
     /// it goes back to under `reuse`.
     view_slot: Option<Slot>,
     view_pool: Option<Arc<InstancePool>>,
+    /// The view called, once it is (its response may stream).
+    view: Option<&'p ViewComponent>,
     /// One slot per context processor, like the middleware's.
     processor_slots: Vec<Option<Slot>>,
     /// The error view's slot and pool, like the view's.
@@ -84,14 +91,16 @@ impl<'p> Invocation<'p> {
             slots,
             view_slot: None,
             view_pool: None,
+            view: None,
             processor_slots,
             error_slot: None,
             error_pool: None,
         }
     }
 
-    /// Runs the whole cycle and returns the final response.
-    pub(crate) async fn run(mut self) -> ResponseResource {
+    /// Runs the whole cycle and returns the final response, with the rest
+    /// of its body when it streams.
+    pub(crate) async fn run(mut self) -> Finished {
         let mut resp = self.middleware_chain().await;
         if resp.template.is_some() {
             // Only a template response from process_view, the view or
@@ -105,9 +114,18 @@ impl<'p> Invocation<'p> {
             );
             resp = response_for_failure(ErrorKind::Internal);
         }
+        let body = match resp.stream.take().map(|source| self.guest_body(source)) {
+            None => None,
+            Some(Ok(body)) => Some(body),
+            Some(Err(message)) => {
+                tracing::error!(path = self.request.path, "{message}");
+                resp = response_for_failure(ErrorKind::Internal);
+                None
+            }
+        };
         self.report_fuel();
         self.give_back();
-        resp
+        (resp, body)
     }
 
     /// Returns the instances of `reuse` components to their pools. Only a
@@ -378,8 +396,9 @@ impl<'p> Invocation<'p> {
             }));
         };
         self.view_pool = view.loaded.pool.clone();
+        self.view = Some(view);
         let hook = &view.handle;
-        guest_call(
+        let mut resp = guest_call(
             &mut self.view_slot,
             &view.loaded,
             &mut self.request,
@@ -388,7 +407,12 @@ impl<'p> Invocation<'p> {
                 g.take_response(returned)
             },
         )
-        .await
+        .await?;
+        // Its own response, so its instance may stream the body.
+        if let Some(source) = &mut resp.stream {
+            source.from_view = true;
+        }
+        Ok(resp)
     }
 
     /// A call into middleware `k`.

@@ -43,6 +43,9 @@ pub enum Direction {
     /// Once, at the centre: the view, and what rendering its template
     /// response calls.
     Centre,
+    /// After the onion, as the server sends the body: a streaming
+    /// response's chunks.
+    Beyond,
 }
 
 /// A resolved export's indices, as found at load, and how one instance's
@@ -213,6 +216,13 @@ hooks! {
         role: View,
         direction: Centre,
     }
+    /// a streaming view's `next-chunk`
+    BodySource: body_source = view_exports::body_source {
+        function: "next-chunk",
+        interface: "body-source",
+        role: View,
+        direction: Beyond,
+    }
     /// a context processor's `context`
     ContextProcessor: context_processor = context_processor_exports::context_processor {
         function: "context",
@@ -318,7 +328,7 @@ mod tests {
         assert_eq!(
             directions,
             [
-                Inward, Inward, Outward, Outward, Outward, Centre, Centre, Centre
+                Inward, Inward, Outward, Outward, Outward, Centre, Beyond, Centre, Centre
             ]
         );
     }

@@ -100,12 +100,8 @@ impl Slot {
         &mut self,
         request: &mut RequestResource,
     ) -> Result<Resource<RequestResource>, Failure> {
-        let data = self.store.data_mut();
-        data.meter.begin_call();
-        data.urlconf.clone_from(&request.urlconf);
-        self.store.set_epoch_deadline(1);
-        // Errs only when the engine counts no fuel: then there is nothing to set.
-        let _ = self.store.set_fuel(self.fuel_budget());
+        self.start_call();
+        self.store.data_mut().urlconf.clone_from(&request.urlconf);
         let entry = self
             .store
             .data_mut()
@@ -118,16 +114,29 @@ impl Slot {
 
     /// Swaps the request back out after the call, trap or not.
     pub(crate) fn reclaim(&mut self) -> RequestResource {
-        self.store.data_mut().end_call();
-        if let Ok(left) = self.store.get_fuel() {
-            self.fuel_used += self.fuel_budget() - left;
-        }
+        self.finish_call();
         match self.store.data_mut().table.get_mut(&self.request) {
             Ok(entry) => std::mem::take(entry),
             Err(e) => {
                 tracing::error!("request lost from a component's table: {e}");
                 RequestResource::default()
             }
+        }
+    }
+
+    /// Starts a call's budgets: CPU time, fuel, what it may hold.
+    pub(crate) fn start_call(&mut self) {
+        self.store.data_mut().meter.begin_call();
+        self.store.set_epoch_deadline(1);
+        // Errs only when the engine counts no fuel: then there is nothing to set.
+        let _ = self.store.set_fuel(self.fuel_budget());
+    }
+
+    /// Ends a call, trap or not: what it opened is closed, its fuel counted.
+    pub(crate) fn finish_call(&mut self) {
+        self.store.data_mut().end_call();
+        if let Ok(left) = self.store.get_fuel() {
+            self.fuel_used += self.fuel_budget() - left;
         }
     }
 

@@ -72,6 +72,7 @@ impl Runtime {
             name: spec.name.clone(),
             loaded,
             handle: hooks.handle.expect("load_one checked the export"),
+            body_source: hooks.body_source,
         })
     }
 

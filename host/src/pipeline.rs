@@ -17,6 +17,7 @@ use crate::load_error::LoadError;
 use crate::request_body::RequestBody;
 use crate::resources::{RequestResource, ResponseResource};
 use crate::router::Router;
+use crate::server::Body;
 use crate::statics::StaticFiles;
 use crate::templates::Templates;
 use crate::urlconfs::UrlConfs;
@@ -162,16 +163,42 @@ impl Pipeline {
             context_processors: &self.context_processors,
             templates: &self.templates,
             static_files: &self.static_files,
+            request_timeout: self.request_timeout,
         }
     }
 
-    /// Runs one request through the whole cycle. Never fails: every failure
-    /// of a guest has become a 4xx/5xx response by the time this returns.
-    /// The body is `Bytes` (held whole) or a [`RequestBody`] still arriving.
+    /// Runs one request through the whole cycle and returns the response
+    /// with its body whole (a streaming one read to its end, or to where
+    /// it failed): for callers without a socket (`shallot call`, tests).
+    /// Never fails: every failure of a guest has become a 4xx/5xx response
+    /// by the time this returns. The body is `Bytes` (held whole) or a
+    /// [`RequestBody`] still arriving.
     pub async fn handle(
         &self,
         req: http::Request<impl Into<RequestBody>>,
     ) -> http::Response<Bytes> {
+        let (parts, mut body) = self.respond(req).await.into_parts();
+        let mut whole = bytes::BytesMut::new();
+        while let Some(frame) = http_body_util::BodyExt::frame(&mut body).await {
+            match frame {
+                Ok(frame) => {
+                    if let Ok(data) = frame.into_data() {
+                        whole.extend_from_slice(&data);
+                    }
+                }
+                // Logged where it failed; a client would see the body cut.
+                Err(_) => break,
+            }
+        }
+        http::Response::from_parts(parts, whole.freeze())
+    }
+
+    /// Runs one request through the whole cycle, as the server does: a
+    /// streaming response's body is still to come, produced as it is sent.
+    pub async fn respond(
+        &self,
+        req: http::Request<impl Into<RequestBody>>,
+    ) -> http::Response<Body> {
         let request = request_resource(req.map(Into::into));
         let path = request.path.clone();
         match tokio::time::timeout(
@@ -180,14 +207,15 @@ impl Pipeline {
         )
         .await
         {
-            Ok(resp) => into_http(resp),
+            Ok((resp, None)) => into_http(resp).map(Body::full),
+            Ok((resp, Some(rest))) => into_http(resp).map(|_| Body::stream(rest.into_stream())),
             Err(_) => {
                 tracing::error!(
                     path,
                     "request ran past its {:?} deadline",
                     self.request_timeout
                 );
-                into_http(crate::error::timeout_response())
+                into_http(crate::error::timeout_response()).map(Body::full)
             }
         }
     }

@@ -40,6 +40,17 @@ pub struct ResponseResource {
     pub(crate) body: Bytes,
     /// Set while this is a template response not rendered yet.
     pub(crate) template: Option<Box<PendingTemplate>>,
+    /// Set on a streaming response: where its body comes from.
+    pub(crate) stream: Option<StreamSource>,
+}
+
+/// The body of a streaming response: `body-source.next-chunk(id)` of the
+/// component that made it, honoured only for a view's own response.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct StreamSource {
+    pub(crate) id: u32,
+    /// Marked by the host when the response comes straight from a view.
+    pub(crate) from_view: bool,
 }
 
 /// What Django's `TemplateResponse` holds until it is rendered.
@@ -77,6 +88,7 @@ impl ResponseResource {
             headers: HeaderMap::new(),
             body: Bytes::new(),
             template: None,
+            stream: None,
         }
     }
 

@@ -232,10 +232,16 @@ async fn respond(
     let scheme = if origin.tls { Scheme::Https } else { forwarded };
     parts.extensions.insert(ClientAddr(client));
     parts.extensions.insert(scheme);
-    let resp = pipeline
-        .handle(http::Request::from_parts(parts, body))
+    let head = parts.method == http::Method::HEAD;
+    let mut resp = pipeline
+        .respond(http::Request::from_parts(parts, body))
         .await;
-    resp.map(Body::full)
+    // A HEAD response sends no body: a streaming one is not produced at
+    // all (hyper would only discard it).
+    if head && matches!(resp.body(), Body::Stream(_)) {
+        *resp.body_mut() = Body::empty();
+    }
+    resp
 }
 
 fn plain(status: http::StatusCode, text: &str) -> http::Response<Body> {

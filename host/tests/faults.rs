@@ -2,7 +2,8 @@
 //! the middle of key-value writes and of a reload, a compile cache that
 //! cannot be written, a storm of SIGHUPs under load, and many downloads of
 //! a file far larger than the memory they may hold, and uploads as large
-//! to a view that reads them in chunks. The guests come
+//! to a view that reads them in chunks, and as large streaming responses
+//! from a view. The guests come
 //! from the integration suite's build (`target/guests`, built by
 //! `cargo test --workspace` or `bash scripts/build-guests.sh`).
 
@@ -408,6 +409,67 @@ max_stream_bytes = {max}
     assert!(
         grew_mib < 128,
         "peak RSS grew by {grew_mib} MiB during the uploads ({before} KiB before, {after} KiB after): {}",
+        server.stderr()
+    );
+    let _ = server.kill();
+}
+
+#[test]
+fn four_downloads_of_a_256_mib_streaming_response_hold_chunks_not_the_body() {
+    const CHUNKS: u64 = 4096;
+    const CHUNK: u64 = 65536;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("shallot.toml");
+    let text = config(&dir.path().join("kv.redb"), "v1")
+        + &format!(
+            r#"
+[views.stream]
+component = "{view}"
+config = {{ action = "stream:{CHUNKS}:{CHUNK}" }}
+
+[[routes]]
+path = "stream"
+view = "stream"
+"#,
+            view = guest("probe-view").display(),
+        );
+    std::fs::write(&path, text).unwrap();
+    let mut server = Server::start(&path, "");
+    let pid = server.child.id();
+    let before = peak_rss_kib(pid);
+    let addr = server.addr;
+    let downloads: Vec<_> = (0..4)
+        .map(|_| {
+            std::thread::spawn(move || {
+                let mut stream = TcpStream::connect(addr).unwrap();
+                stream
+                    .set_read_timeout(Some(Duration::from_secs(60)))
+                    .unwrap();
+                write!(stream, "GET /stream HTTP/1.0\r\nHost: test\r\n\r\n").unwrap();
+                let mut buf = vec![0u8; 1 << 16];
+                let mut total = 0u64;
+                loop {
+                    match stream.read(&mut buf).unwrap() {
+                        0 => break total,
+                        n => total += n as u64,
+                    }
+                }
+            })
+        })
+        .collect();
+    for download in downloads {
+        let received = download.join().unwrap();
+        assert!(
+            received > CHUNKS * CHUNK,
+            "a download ended early: {received} bytes"
+        );
+    }
+    let after = peak_rss_kib(pid);
+    let grew_mib = after.saturating_sub(before) / 1024;
+    // 1 GiB went out; one body held whole would be 256 MiB.
+    assert!(
+        grew_mib < 128,
+        "peak RSS grew by {grew_mib} MiB during the downloads ({before} KiB before, {after} KiB after): {}",
         server.stderr()
     );
     let _ = server.kill();

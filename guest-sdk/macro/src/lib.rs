@@ -157,7 +157,8 @@ fn expand_middleware(imp: &ItemImpl) -> syn::Result<proc_macro2::TokenStream> {
 }
 
 /// Marks the view function: `fn NAME(req: &Request, view: ViewInfo) ->
-/// Result<Response, Error>`. The component exports `shallot:http/view`.
+/// Result<Response, Error>`. The component exports `shallot:http/view`, and
+/// `shallot:http/body-source` for the streaming responses it may return.
 #[proc_macro_attribute]
 pub fn view(attr: TokenStream, item: TokenStream) -> TokenStream {
     if !attr.is_empty() {
@@ -175,7 +176,10 @@ pub fn view(attr: TokenStream, item: TokenStream) -> TokenStream {
         return quote!(#func #e).into();
     }
     let name = &func.sig.ident;
-    let bindings = bindings("export shallot:http/view@0.1.0;");
+    // Every Rust view can stream (`Response::streaming`): the SDK keeps
+    // the bodies and answers `next-chunk`.
+    let bindings =
+        bindings("export shallot:http/view@0.1.0;\nexport shallot:http/body-source@0.1.0;");
     quote! {
         #func
 
@@ -192,6 +196,14 @@ pub fn view(attr: TokenStream, item: TokenStream) -> TokenStream {
                     view: ::shallot_guest::ViewInfo,
                 ) -> ::core::result::Result<::shallot_guest::Response, ::shallot_guest::Error> {
                     super::#name(req, view)
+                }
+            }
+
+            impl exports::shallot::http::body_source::Guest for Export {
+                fn next_chunk(
+                    source: u32,
+                ) -> ::core::result::Result<::std::vec::Vec<u8>, ::shallot_guest::Error> {
+                    ::shallot_guest::__private::next_chunk(source)
                 }
             }
 

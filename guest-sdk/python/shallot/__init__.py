@@ -64,6 +64,7 @@ from ._http import (
     JsonResponse,
     PermissionDenied,
     ShallotError,
+    StreamingHttpResponse,
     SuspiciousOperation,
     TemplateResponse,
 )
@@ -83,6 +84,7 @@ __all__ = [
     "PermissionDenied",
     "SafeString",
     "ShallotError",
+    "StreamingHttpResponse",
     "SuspiciousOperation",
     "TemplateResponse",
     "config",

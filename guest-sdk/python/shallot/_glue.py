@@ -12,6 +12,7 @@ import json
 from componentize_py_types import Err
 
 from ._http import HttpRequest, HttpResponse, TemplateResponse, error_of, exception_of
+from ._http import next_chunk as _next_chunk
 from ._template import Library, SafeString, json_problem
 
 _target = None
@@ -90,6 +91,10 @@ def process_response(req, resp):
 def handle(req, info):
     args = (HttpRequest(req), *info.args)
     return _run("the view", _target, args, dict(info.kwargs), required=True)
+
+
+def next_chunk(source):
+    return _guarded(_next_chunk, source)
 
 
 def _guarded(fn, *args):

@@ -229,6 +229,10 @@ class HttpResponse:
         _host_call(self._handle.set_status, status)
 
     @property
+    def streaming(self):
+        return self._handle.is_streaming()
+
+    @property
     def content(self):
         return self._handle.body()
 
@@ -265,6 +269,42 @@ class HttpResponse:
 
     def items(self):
         return list(self._handle.headers())
+
+
+# The bodies this instance is streaming, by source id (see next_chunk).
+_SOURCES = {}
+_LAST_SOURCE = [0]
+
+
+class StreamingHttpResponse(HttpResponse):
+    """Django's ``StreamingHttpResponse``: the body is an iterable of bytes
+    (or str, encoded as UTF-8), pulled by the host one piece at a time
+    after every ``process_response`` has run, so neither side holds it
+    whole. Middleware may change its status and headers; reading or
+    setting ``content`` raises, as in Django."""
+
+    streaming = True
+
+    def __init__(self, streaming_content=(), status=200, content_type=None, headers=None):
+        super().__init__(b"", status=status, content_type=content_type, headers=headers)
+        _LAST_SOURCE[0] += 1
+        _SOURCES[_LAST_SOURCE[0]] = iter(streaming_content)
+        self._handle.stream_from(_LAST_SOURCE[0])
+
+
+def next_chunk(source):
+    """``body-source.next-chunk``: the next non-empty piece, or ``b""`` at
+    the end (the iterator is dropped then)."""
+    chunks = _SOURCES.get(source)
+    if chunks is None:
+        raise ValueError(f"no streaming body {source}")
+    for chunk in chunks:
+        if isinstance(chunk, str):
+            chunk = chunk.encode("utf-8")
+        if chunk:
+            return bytes(chunk)
+    del _SOURCES[source]
+    return b""
 
 
 class JsonResponse(HttpResponse):

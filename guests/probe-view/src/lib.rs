@@ -11,6 +11,9 @@
 //! N bytes, `whole-body` with `body()`, and `read-then-body` one chunk then
 //! `body()`; each answers `bytes=LEN fnv=HASH chunks=COUNT` (FNV-1a 64 of the
 //! bytes), so a test can compare what arrived without the view holding it.
+//! Streaming responses: `stream:N:SIZE` answers N chunks of SIZE bytes
+//! (chunk k made of the byte k % 256), `stream-fail:N` raises after N
+//! one-byte chunks and `stream-trap:N` panics after them.
 
 use shallot_guest::{
     Error, ErrorKind, Request, Response, TemplateResponse, ViewInfo, config, json, log, urls, view,
@@ -83,6 +86,30 @@ fn handle(req: &Request, view: ViewInfo) -> Result<Response, Error> {
             digest.add(&req.read_body(1)?);
             digest.add(&req.body());
             Ok(digest.response())
+        }
+        (Some("stream"), Some(n), Some(size)) => {
+            let (n, size): (u32, usize) = (n.parse().expect("N"), size.parse().expect("SIZE"));
+            let chunks = (0..n).map(move |k| vec![(k % 256) as u8; size]);
+            Ok(Response::streaming(200, "application/octet-stream", chunks))
+        }
+        (Some("stream-fail"), Some(n), None) => {
+            let n: usize = n.parse().expect("N");
+            let chunks = (0..=n).map(move |k| {
+                if k < n {
+                    Ok(b"x".to_vec())
+                } else {
+                    Err(Error::internal("the stream broke"))
+                }
+            });
+            Ok(Response::try_streaming(200, "text/plain", chunks))
+        }
+        (Some("stream-trap"), Some(n), None) => {
+            let n: usize = n.parse().expect("N");
+            let chunks = (0..=n).map(move |k| {
+                assert!(k < n, "probe view told to trap while streaming");
+                b"x".to_vec()
+            });
+            Ok(Response::streaming(200, "text/plain", chunks))
         }
         (Some("sleep"), Some(ms), None) => {
             std::thread::sleep(std::time::Duration::from_millis(

@@ -13,7 +13,10 @@
 //!   with the context `{"who": "<hook> of NAME", "seen": []}`;
 //! - response hook only: `header:NAME:VALUE` sets a header, `status:NNN`
 //!   sets the status, `new:NNN` builds a new response with that status,
-//!   `headers:N` adds N distinct headers (each passes on any error).
+//!   `headers:N` adds N distinct headers (each passes on any error),
+//!   `content` sets `X-Streaming` (`yes`/`no`) then reads the body into
+//!   `X-Content-Length` (raising on a streaming response, as Django's
+//!   `response.content` does), `stream` returns a new streaming response.
 //!
 //! Each passing response hook also appends `NAME=N` to `X-Instance-Calls`,
 //! N being how many hooks this instance has run: proof that the hooks of
@@ -46,6 +49,8 @@ enum Action {
     Status(u16),
     New(u16),
     Headers(u32),
+    Content,
+    Stream,
     Template(Vec<String>),
     Plain,
     Attribute(String, String),
@@ -73,6 +78,8 @@ fn action(hook: &str) -> Action {
             Action::Template(names.split(',').map(str::to_owned).collect())
         }
         (Some("plain"), None, None) => Action::Plain,
+        (Some("content"), None, None) => Action::Content,
+        (Some("stream"), None, None) => Action::Stream,
         (Some("attribute"), Some(pair), None) => {
             let (name, value) = pair.split_once('=').expect("attribute:NAME=VALUE");
             Action::Attribute(name.to_owned(), value.to_owned())
@@ -195,6 +202,18 @@ impl Middleware for Probe {
                 }
                 Ok(resp)
             }
+            Action::Content => {
+                let streaming = if resp.is_streaming() { "yes" } else { "no" };
+                resp.set_header("X-Streaming", streaming)?;
+                let len = resp.body().len();
+                resp.set_header("X-Content-Length", &len.to_string())?;
+                Ok(resp)
+            }
+            Action::Stream => Ok(Response::streaming(
+                200,
+                "text/plain",
+                vec![b"from a middleware".to_vec()],
+            )),
             _ => panic!(
                 "probe {}: process-response takes no template action",
                 name()

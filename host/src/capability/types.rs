@@ -12,7 +12,7 @@ use wasmtime::component::{HasData, Linker, Resource, ResourceTable};
 use crate::bindings::types::{self, Error, ErrorKind};
 use crate::error::RaisedByHost;
 use crate::limits::Meter;
-use crate::resources::{PendingTemplate, RequestResource, ResponseResource};
+use crate::resources::{PendingTemplate, RequestResource, ResponseResource, StreamSource};
 
 /// What the `types` host functions reach: the store's table and meter.
 pub(crate) struct TypesView<'a> {
@@ -39,6 +39,12 @@ pub(crate) fn add_to_linker<T: Send + 'static>(
 /// Shallot accepts 200..=599 only.
 pub(crate) fn valid_status(status: u16) -> bool {
     (200..=599).contains(&status)
+}
+
+/// Django's `AttributeError` for a streaming response's `content`,
+/// raised in the guest's place.
+fn no_content(message: &str) -> wasmtime::Error {
+    wasmtime::Error::new(RaisedByHost(internal(message)))
 }
 
 fn internal(message: impl Into<String>) -> Error {
@@ -333,9 +339,34 @@ impl types::HostResponse for TypesView<'_> {
     }
 
     fn body(&mut self, resp: Resource<ResponseResource>) -> wasmtime::Result<Vec<u8>> {
-        let body = self.table.get(&resp)?.body.to_vec();
+        let resp = self.table.get(&resp)?;
+        if resp.stream.is_some() {
+            return Err(no_content(
+                "This StreamingHttpResponse instance has no `content` attribute. Use `streaming_content` instead.",
+            ));
+        }
+        let body = resp.body.to_vec();
         self.meter.charge_copy(body.len())?;
         Ok(body)
+    }
+
+    fn stream_from(
+        &mut self,
+        resp: Resource<ResponseResource>,
+        source: u32,
+    ) -> wasmtime::Result<()> {
+        let resp = self.table.get_mut(&resp)?;
+        resp.body = Bytes::new();
+        resp.template = None;
+        resp.stream = Some(StreamSource {
+            id: source,
+            from_view: false,
+        });
+        Ok(())
+    }
+
+    fn is_streaming(&mut self, resp: Resource<ResponseResource>) -> wasmtime::Result<bool> {
+        Ok(self.table.get(&resp)?.stream.is_some())
     }
 
     fn set_body(
@@ -343,6 +374,11 @@ impl types::HostResponse for TypesView<'_> {
         resp: Resource<ResponseResource>,
         body: Vec<u8>,
     ) -> wasmtime::Result<()> {
+        if self.table.get(&resp)?.stream.is_some() {
+            return Err(no_content(
+                "property 'content' of 'StreamingHttpResponse' object has no setter",
+            ));
+        }
         self.meter.hold(body.len())?;
         self.meter.charge_copy(body.len())?;
         let resp = self.table.get_mut(&resp)?;
@@ -371,6 +407,11 @@ impl types::HostResponse for TypesView<'_> {
             Err(e) => return Ok(Err(e)),
         };
         let resp = self.table.get_mut(&resp)?;
+        if resp.stream.is_some() {
+            return Ok(Err(internal(
+                "a streaming response cannot become a template response",
+            )));
+        }
         // Django's TemplateResponse has its content type from the start.
         resp.headers
             .entry(http::header::CONTENT_TYPE)

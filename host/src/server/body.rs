@@ -1,6 +1,7 @@
 //! The body of every response the server sends: bytes held whole (what the
-//! cycle produces), or a file streamed from disk in chunks so that a large
-//! download holds one chunk in memory, not the file.
+//! cycle produces), a file streamed from disk in chunks so that a large
+//! download holds one chunk in memory, not the file, or a streaming
+//! response's chunks as its view produces them.
 
 use std::pin::Pin;
 use std::task::{Context, Poll, ready};
@@ -22,6 +23,9 @@ pub enum Body {
     Full(Full<Bytes>),
     /// Read from a file as it is sent.
     File(FileStream),
+    /// Produced as it is sent (a streaming response's guest), length
+    /// unknown. An error cuts the connection.
+    Stream(Pin<Box<dyn Stream<Item = std::io::Result<Bytes>> + Send>>),
 }
 
 /// `len` bytes of a file from its current position.
@@ -39,6 +43,11 @@ impl Body {
     /// These bytes.
     pub fn full(bytes: Bytes) -> Body {
         Body::Full(Full::new(bytes))
+    }
+
+    /// Chunks as `stream` yields them.
+    pub fn stream(stream: impl Stream<Item = std::io::Result<Bytes>> + Send + 'static) -> Body {
+        Body::Stream(Box::pin(stream))
     }
 
     /// The next `len` bytes of `file`.
@@ -87,6 +96,11 @@ impl hyper::body::Body for Body {
                     )))),
                 }
             }
+            Body::Stream(stream) => match ready!(stream.as_mut().poll_next(cx)) {
+                Some(Ok(chunk)) => Poll::Ready(Some(Ok(Frame::data(chunk)))),
+                Some(Err(e)) => Poll::Ready(Some(Err(e))),
+                None => Poll::Ready(None),
+            },
         }
     }
 
@@ -94,6 +108,7 @@ impl hyper::body::Body for Body {
         match self {
             Body::Full(full) => full.is_end_stream(),
             Body::File(file) => file.remaining == 0,
+            Body::Stream(_) => false,
         }
     }
 
@@ -101,6 +116,7 @@ impl hyper::body::Body for Body {
         match self {
             Body::Full(full) => full.size_hint(),
             Body::File(file) => SizeHint::with_exact(file.remaining),
+            Body::Stream(_) => SizeHint::default(),
         }
     }
 }

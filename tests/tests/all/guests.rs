@@ -554,9 +554,9 @@ use crate::auth::sqlite::{authentication, login, permissions, py_perm_view, sess
 #[allow(unused_imports, reason = "only checks that the tests exist")]
 use crate::sql::sqlite::{js_notes, notes, py_notes};
 
-// The upload views are tested with request streaming.
+// The upload and streaming views are tested with streaming.
 #[allow(unused_imports, reason = "only checks that the tests exist")]
-use crate::streaming::{js_upload, py_upload};
+use crate::streaming::{js_csv_rows, js_upload, py_csv_rows, py_upload};
 
 macro_rules! assert_test_exists {
     ($name:ident) => {

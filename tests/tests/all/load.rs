@@ -140,7 +140,7 @@ async fn an_export_foreign_to_the_role_is_refused_not_ignored() {
     assert!(
         err.ends_with(
             "exports `shallot:http/process-response@0.1.0`, which this host does not serve here \
-             (it serves shallot:http/view@0.1.0)"
+             (it serves shallot:http/view@0.1.0, shallot:http/body-source@0.1.0)"
         ),
         "{err}"
     );

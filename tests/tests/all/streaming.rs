@@ -267,3 +267,188 @@ async fn over_a_socket_max_stream_bytes_lets_large_bodies_in_unheld() {
     server.stop.take().unwrap().send(()).unwrap();
     server.task.await.unwrap().unwrap();
 }
+
+// ===== streaming responses (Django's StreamingHttpResponse) =====
+
+/// The probe view with `view_action` behind a probe middleware `a` whose
+/// `process_response` does `response_action`; `extra` goes in the view's
+/// table.
+async fn streamed(view_action: &str, response_action: &str, extra: &str) -> shallot::Pipeline {
+    pipeline(&format!(
+        "[[middleware]]\nname = \"a\"\ncomponent = \"{{probe}}\"\nconfig = {{ name = \"a\", process_response = \"{response_action}\" }}\n\
+         [views.v]\ncomponent = \"{{probe-view}}\"\nconfig = {{ action = \"{view_action}\" }}\n{extra}\n\
+         [[routes]]\npath = \"v\"\nview = \"v\"\n"
+    ))
+    .await
+}
+
+fn stream_bytes(n: u32, size: usize) -> Vec<u8> {
+    (0..n).flat_map(|k| vec![(k % 256) as u8; size]).collect()
+}
+
+#[tokio::test]
+async fn a_view_streams_its_body_and_middleware_still_sees_the_response() {
+    let p = streamed("stream:300:1000", "pass", "").await;
+    let out = run(&p, shallot_tests::get("/v")).await;
+    assert_eq!(out.response.status(), 200);
+    assert_eq!(out.response.body().as_ref(), stream_bytes(300, 1000));
+    assert_eq!(out.header("x-seen").as_deref(), Some("a"));
+    assert_eq!(
+        out.header("content-type").as_deref(),
+        Some("application/octet-stream")
+    );
+}
+
+#[tokio::test]
+async fn a_streaming_view_under_reuse_serves_request_after_request() {
+    let p = streamed("stream:3:10", "pass", "instance_policy = \"reuse\"").await;
+    for _ in 0..3 {
+        let out = run(&p, shallot_tests::get("/v")).await;
+        assert_eq!(out.response.body().as_ref(), stream_bytes(3, 10));
+    }
+    assert_eq!(
+        p.view("v").unwrap().idle_instances(),
+        Some(1),
+        "given back after each body"
+    );
+}
+
+#[tokio::test]
+async fn reading_a_streaming_responses_content_raises_like_django() {
+    let p = streamed("stream:3:10", "content", "").await;
+    let out = run(&p, shallot_tests::get("/v")).await;
+    assert_eq!(out.response.status(), 500);
+    assert!(
+        out.log.iter().any(|l| l.contains(
+            "This StreamingHttpResponse instance has no `content` attribute. Use `streaming_content` instead."
+        )),
+        "{:#?}",
+        out.log
+    );
+    // A response held whole reads as before.
+    let p = streamed("ok", "content", "").await;
+    let out = run(&p, shallot_tests::get("/v")).await;
+    assert_eq!(out.header("x-streaming").as_deref(), Some("no"));
+    assert_eq!(
+        out.header("x-content-length"),
+        Some(out.response.body().len().to_string())
+    );
+}
+
+#[tokio::test]
+async fn only_a_views_own_response_streams() {
+    let p = streamed("ok", "stream", "").await;
+    let out = run(&p, shallot_tests::get("/v")).await;
+    assert_eq!(out.response.status(), 500);
+    assert!(
+        out.log
+            .iter()
+            .any(|l| l.contains("a streaming response can only come from a view")),
+        "{:#?}",
+        out.log
+    );
+}
+
+#[tokio::test]
+async fn a_failure_mid_stream_cuts_the_body_and_is_logged() {
+    let p = streamed("stream-fail:3", "pass", "").await;
+    let out = run(&p, shallot_tests::get("/v")).await;
+    // The status went out before the failure: the body is cut short.
+    assert_eq!((out.response.status().as_u16(), out.body()), (200, "xxx"));
+    assert!(
+        out.log.iter().any(|l| l.contains("the stream broke")),
+        "{:#?}",
+        out.log
+    );
+    let p = streamed("stream-trap:2", "pass", "").await;
+    let out = run(&p, shallot_tests::get("/v")).await;
+    assert_eq!((out.response.status().as_u16(), out.body()), (200, "xx"));
+    assert!(
+        out.log
+            .iter()
+            .any(|l| l.contains("trapped: wasm trap") && l.contains("hook=next-chunk")),
+        "{:#?}",
+        out.log
+    );
+}
+
+async fn check_csv_rows(guest: &str) {
+    let toml = format!(
+        "[views.x]\ncomponent = \"{{{guest}}}\"\n[[routes]]\npath = \"rows\"\nview = \"x\"\n"
+    );
+    let out = run(
+        &pipeline(&toml).await,
+        shallot_tests::get("/rows?rows=1000"),
+    )
+    .await;
+    assert_eq!(out.response.status(), 200, "{}", out.body());
+    let expected: String = (0..1000u64).map(|i| format!("{i},{}\n", i * i)).collect();
+    assert_eq!(out.body(), expected);
+    assert_eq!(out.header("content-type").as_deref(), Some("text/csv"));
+}
+
+#[tokio::test]
+pub(crate) async fn py_csv_rows() {
+    check_csv_rows("py-csv-rows").await;
+}
+
+#[tokio::test]
+pub(crate) async fn js_csv_rows() {
+    check_csv_rows("js-csv-rows").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn over_a_socket_a_streaming_response_is_sent_chunked_as_produced() {
+    let app = "[views.s]\ncomponent = \"{probe-view}\"\nconfig = { action = \"stream:64:65536\" }\n\
+               [[routes]]\npath = \"s\"\nview = \"s\"\n";
+    let mut server = start_app(app, ServerConfig::default()).await;
+    let mut stream = TcpStream::connect(server.addr).await.unwrap();
+    stream
+        .write_all(b"GET /s HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
+        .await
+        .unwrap();
+    let mut raw = Vec::new();
+    tokio::io::AsyncReadExt::read_to_end(&mut stream, &mut raw)
+        .await
+        .unwrap();
+    let split = raw.windows(4).position(|w| w == b"\r\n\r\n").unwrap() + 4;
+    let head = String::from_utf8_lossy(&raw[..split]).to_ascii_lowercase();
+    assert!(head.starts_with("http/1.1 200"), "{head}");
+    // No length known up front: HTTP/1.1 chunked framing.
+    assert!(head.contains("transfer-encoding: chunked"), "{head}");
+    assert!(!head.contains("content-length"), "{head}");
+    let mut body = Vec::new();
+    let mut rest = &raw[split..];
+    loop {
+        let line_end = rest.windows(2).position(|w| w == b"\r\n").unwrap();
+        let size =
+            usize::from_str_radix(std::str::from_utf8(&rest[..line_end]).unwrap(), 16).unwrap();
+        rest = &rest[line_end + 2..];
+        if size == 0 {
+            break;
+        }
+        body.extend_from_slice(&rest[..size]);
+        rest = &rest[size + 2..];
+    }
+    assert_eq!(body, stream_bytes(64, 65536));
+
+    // HEAD: the head only; the body is never produced.
+    let mut stream = TcpStream::connect(server.addr).await.unwrap();
+    stream
+        .write_all(b"HEAD /s HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
+        .await
+        .unwrap();
+    let mut raw = Vec::new();
+    tokio::io::AsyncReadExt::read_to_end(&mut stream, &mut raw)
+        .await
+        .unwrap();
+    let text = String::from_utf8_lossy(&raw);
+    assert!(text.starts_with("HTTP/1.1 200"), "{text}");
+    assert!(
+        text.ends_with("\r\n\r\n"),
+        "no body after the head: {text:?}"
+    );
+
+    server.stop.take().unwrap().send(()).unwrap();
+    server.task.await.unwrap().unwrap();
+}

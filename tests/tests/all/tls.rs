@@ -55,7 +55,13 @@ async fn serve(settings: ServerConfig, tls: Option<Arc<Tls>>) -> SocketAddr {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let live = Arc::new(shallot::LivePipeline::fixed(
-        pipeline(APP).await,
+        // A key-value file of its own: the tests run in parallel, and redb
+        // lets one database file be open once.
+        pipeline(&format!(
+            "[key_value]\npath = {:?}\n{APP}",
+            shallot_tests::fresh_kv_path()
+        ))
+        .await,
         shallot_tests::runtime().clone(),
     ));
     tokio::spawn(async move {
