@@ -39,7 +39,7 @@
 import { Response as WitResponse } from 'shallot:http/types@0.1.0';
 import { log as hostLog } from 'shallot:http/log@0.1.0';
 import { get as configGet, getAll as configGetAll } from 'shallot:http/config@0.1.0';
-import { reverse as hostReverse } from 'shallot:http/urls@0.1.0';
+import { reverse as hostReverse, resolve as hostResolve } from 'shallot:http/urls@0.1.0';
 
 /** An error with a WIT error-kind; raising one answers with its status. */
 export class ShallotError extends Error {
@@ -381,6 +381,20 @@ export function reverse(name, { args = [], kwargs = {} } = {}) {
   } catch (e) {
     throw new NoReverseMatch(e && e.payload ? e.payload.message : String(e));
   }
+}
+
+/** Django's resolve() against the request's URLconf: { viewName, urlName,
+ * args, kwargs }, or an Http404 (Django's Resolver404). */
+export function resolve(path) {
+  const info = hostResolve(path);
+  if (info === undefined || info === null) throw new Http404(`${path} does not resolve`);
+  return { viewName: info.viewName, urlName: info.routeName ?? null, args: info.args, kwargs: Object.fromEntries(info.kwargs) };
+}
+
+/** Django's is_valid_path(): whether `path` resolves. */
+export function isValidPath(path) {
+  const info = hostResolve(path);
+  return info !== undefined && info !== null;
 }
 
 export const config = {

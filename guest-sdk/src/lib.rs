@@ -283,9 +283,19 @@ pub mod config {
     pub fn all() -> Vec<(String, String)> {
         host::get_all()
     }
+
+    /// A list value (`key = ["a", "b"]`, served as a JSON array of
+    /// strings); a single value is a list of one, a missing key an empty
+    /// list.
+    pub fn get_list(key: &str) -> Vec<String> {
+        match get(key) {
+            None => Vec::new(),
+            Some(text) => serde_json::from_str(&text).unwrap_or_else(|_| vec![text]),
+        }
+    }
 }
 
-/// Django's `reverse()` over the pipeline's URLconf.
+/// Django's `reverse()` and `resolve()` over the pipeline's URLconf.
 ///
 /// ```ignore
 /// let url = shallot_guest::urls::reverse("api:item-detail", &[], &[("pk", "42")])?;
@@ -308,6 +318,18 @@ pub mod urls {
             .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
             .collect();
         host::reverse(name, &args, &kwargs)
+    }
+
+    /// Django's `resolve()`: what the request's URLconf matches `path` to,
+    /// if anything.
+    pub fn resolve(path: &str) -> Option<crate::ViewInfo> {
+        host::resolve(path)
+    }
+
+    /// Django's `is_valid_path()`: whether the request's URLconf resolves
+    /// `path`.
+    pub fn is_valid_path(path: &str) -> bool {
+        resolve(path).is_some()
     }
 }
 

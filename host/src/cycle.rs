@@ -483,7 +483,8 @@ fn settle<T>(
     }
 }
 
-fn view_info(m: &ResolverMatch) -> ViewInfo {
+/// What `process-view` and the view are told about a match.
+pub(crate) fn view_info(m: &ResolverMatch) -> ViewInfo {
     ViewInfo {
         view_name: m.view.clone(),
         route_name: m.route_name.clone(),

@@ -68,7 +68,7 @@ from ._http import (
     SuspiciousOperation,
     TemplateResponse,
 )
-from ._api import Middleware, NoReverseMatch, config, log, reverse, view
+from ._api import Middleware, NoReverseMatch, ResolverMatch, config, is_valid_path, log, resolve, reverse, view
 from ._template import Library, SafeString, context_processor, mark_safe
 from .utils import patch_vary_headers
 
@@ -81,6 +81,7 @@ __all__ = [
     "Library",
     "Middleware",
     "NoReverseMatch",
+    "ResolverMatch",
     "PermissionDenied",
     "SafeString",
     "ShallotError",
@@ -89,9 +90,11 @@ __all__ = [
     "TemplateResponse",
     "config",
     "context_processor",
+    "is_valid_path",
     "log",
     "mark_safe",
     "patch_vary_headers",
+    "resolve",
     "reverse",
     "view",
 ]

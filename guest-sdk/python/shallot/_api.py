@@ -95,5 +95,35 @@ def reverse(viewname, args=None, kwargs=None):
         raise NoReverseMatch(e.value.message) from None
 
 
+class ResolverMatch:
+    """What ``resolve()`` found: the view's name in ``shallot.toml``, the
+    route's name (with namespaces), and the URL's args and kwargs."""
+
+    def __init__(self, info):
+        self.view_name = info.view_name
+        self.url_name = info.route_name
+        self.args = list(info.args)
+        self.kwargs = dict(info.kwargs)
+
+    def __repr__(self):
+        return f"ResolverMatch(view_name={self.view_name!r}, url_name={self.url_name!r})"
+
+
+def resolve(path):
+    """Django's ``resolve()`` against the request's URLconf: a
+    ``ResolverMatch``, or ``Http404`` (Django's ``Resolver404``)."""
+    from ._http import Http404
+
+    info = _urls.resolve(path)
+    if info is None:
+        raise Http404(f"{path} does not resolve")
+    return ResolverMatch(info)
+
+
+def is_valid_path(path):
+    """Django's ``is_valid_path()``: whether ``path`` resolves."""
+    return _urls.resolve(path) is not None
+
+
 log = _Log()
 config = _Config()

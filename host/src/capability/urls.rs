@@ -1,9 +1,10 @@
-//! `shallot:http/urls`: Django's `reverse()` over the pipeline's route
-//! table. Every component gets it: reading the URLconf grants nothing.
+//! `shallot:http/urls`: Django's `reverse()` and `resolve()` over the
+//! pipeline's route table. Every component gets it: reading the URLconf
+//! grants nothing.
 
 use wasmtime::component::{HasData, Linker};
 
-use crate::bindings::types::{Error, ErrorKind};
+use crate::bindings::types::{Error, ErrorKind, ViewInfo};
 use crate::bindings::urls::{self, Host};
 use crate::limits::Meter;
 use crate::router::Router;
@@ -56,5 +57,25 @@ impl Host for UrlsView<'_> {
             kind: ErrorKind::Internal,
             message: e.to_string(),
         }))
+    }
+
+    fn resolve(&mut self, path: String) -> wasmtime::Result<Option<ViewInfo>> {
+        self.meter.charge_copy(path.len())?;
+        let info = self
+            .router
+            .resolve(&path)
+            .map(|m| crate::cycle::view_info(&m));
+        if let Some(info) = &info {
+            let out = info.view_name.len()
+                + info.route_name.as_ref().map_or(0, String::len)
+                + info.args.iter().map(String::len).sum::<usize>()
+                + info
+                    .kwargs
+                    .iter()
+                    .map(|(k, v)| k.len() + v.len())
+                    .sum::<usize>();
+            self.meter.charge_copy(out)?;
+        }
+        Ok(info)
     }
 }

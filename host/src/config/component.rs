@@ -174,7 +174,9 @@ fn component_path(
     Ok(path)
 }
 
-/// The `config` table as the strings `shallot:http/config` serves.
+/// The `config` table as the strings `shallot:http/config` serves. A list
+/// (Django settings are often lists: `SECURE_REDIRECT_EXEMPT`) is served
+/// as a JSON array of strings, so no separator is ever ambiguous.
 fn config_values(
     src: &Source<'_>,
     field: &str,
@@ -183,24 +185,38 @@ fn config_values(
     table
         .into_iter()
         .map(|(key, value)| {
+            let refuse = |what: &str| {
+                src.error(
+                    value.span(),
+                    &format!("{field}.{key}"),
+                    format!(
+                        "config values must be strings, numbers, booleans or lists of them, not {what}"
+                    ),
+                )
+            };
             let text = match value.get_ref() {
-                toml::Value::String(s) => s.clone(),
-                toml::Value::Integer(i) => i.to_string(),
-                toml::Value::Float(f) => f.to_string(),
-                toml::Value::Boolean(b) => b.to_string(),
-                toml::Value::Datetime(d) => d.to_string(),
-                other => {
-                    return Err(src.error(
-                        value.span(),
-                        &format!("{field}.{key}"),
-                        format!(
-                            "config values must be strings, numbers or booleans, not {}",
-                            other.type_str()
-                        ),
-                    ));
+                toml::Value::Array(items) => {
+                    let items = items
+                        .iter()
+                        .map(|item| scalar(item).ok_or_else(|| refuse(&format!("a list holding {}", item.type_str()))))
+                        .collect::<Result<Vec<_>, _>>()?;
+                    serde_json::to_string(&items).expect("strings serialize")
                 }
+                other => scalar(other).ok_or_else(|| refuse(other.type_str()))?,
             };
             Ok((key, text))
         })
         .collect()
+}
+
+/// A string, number, boolean or date as the text a guest reads.
+fn scalar(value: &toml::Value) -> Option<String> {
+    Some(match value {
+        toml::Value::String(s) => s.clone(),
+        toml::Value::Integer(i) => i.to_string(),
+        toml::Value::Float(f) => f.to_string(),
+        toml::Value::Boolean(b) => b.to_string(),
+        toml::Value::Datetime(d) => d.to_string(),
+        toml::Value::Array(_) | toml::Value::Table(_) => return None,
+    })
 }

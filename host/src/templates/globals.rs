@@ -1,6 +1,6 @@
 //! What every template sees besides its view's context, as Django's Jinja2
 //! backend and the usual Jinja2 environment of a Django project provide it:
-//! `request`, `csrf_token` and `csrf_input` in the context, and the
+//! `request`, `csrf_token`, `csrf_input` and `csp_nonce` in the context, and the
 //! functions `url()` (Django's `reverse`) and `static()`.
 
 use std::sync::Arc;
@@ -25,6 +25,8 @@ pub(crate) const QUOTE: &AsciiSet = &NON_ALPHANUMERIC
 
 /// The request attribute a CSRF middleware leaves its token in.
 const CSRF_ATTRIBUTE: &str = "csrf_token";
+/// The request attribute the CSP middleware leaves its nonce in.
+const CSP_NONCE_ATTRIBUTE: &str = "csp_nonce";
 
 /// Adds `url()` and `static()` to the environment.
 pub(super) fn install(
@@ -84,7 +86,9 @@ fn static_path(prefix: &str, path: &str) -> String {
 
 /// The context of one rendering: the view's, then `request`, `csrf_token`
 /// and `csrf_input`, then the context processors' values, each over the
-/// ones before (the order of Django's Jinja2 backend).
+/// ones before (the order of Django's Jinja2 backend). `csp_nonce` is the
+/// CSP middleware's nonce, or none, as Django's `csp` context processor
+/// gives it.
 pub(super) fn context(
     view: &Value,
     request: &RequestResource,
@@ -99,6 +103,11 @@ pub(super) fn context(
         r#"<input type="hidden" name="csrfmiddlewaretoken" value="{}">"#,
         super::escape::markupsafe(&token)
     );
+    let nonce = request
+        .attributes
+        .iter()
+        .find(|(k, _)| k == CSP_NONCE_ATTRIBUTE)
+        .map(|(_, v)| v.clone());
     // `context!` lets earlier sources win a key.
     minijinja::context! {
         ..Value::from_serialize(&processed),
@@ -106,6 +115,7 @@ pub(super) fn context(
             request => Value::from_object(TemplateRequest::of(request)),
             csrf_token => token,
             csrf_input => Value::from_safe_string(input),
+            csp_nonce => nonce,
         },
         ..view.clone()
     }

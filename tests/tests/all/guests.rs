@@ -254,6 +254,14 @@ async fn check_links(guest: &str) {
         (out.response.status().as_u16(), out.body()),
         (200, "/api/users/ann/")
     );
+    // resolve(): the match, or Resolver404.
+    let out = run(&p, get("/links/?resolve=/api/users/ann/")).await;
+    assert_eq!(
+        (out.response.status().as_u16(), out.body()),
+        (200, "api:user ann")
+    );
+    let out = run(&p, get("/links/?resolve=/nowhere/")).await;
+    assert_eq!(out.response.status(), 404);
     let out = run(&p, get("/links/?name=item&item_id=x")).await;
     assert_eq!(out.response.status(), 500, "{:#?}", out.log);
     assert!(
@@ -557,6 +565,17 @@ use crate::sql::sqlite::{js_notes, notes, py_notes};
 // The upload and streaming views are tested with streaming.
 #[allow(unused_imports, reason = "only checks that the tests exist")]
 use crate::streaming::{js_csv_rows, js_upload, py_csv_rows, py_upload};
+
+// Django's standard middleware are tested in `standard/`, one module each.
+#[allow(unused_imports, reason = "only checks that the tests exist")]
+use crate::standard::{
+    common::common,
+    conditional_get::{conditional_get, py_conditional_get},
+    csp::csp,
+    gzip::gzip,
+    security::security,
+    x_frame_options::{py_x_frame_options, x_frame_options},
+};
 
 macro_rules! assert_test_exists {
     ($name:ident) => {

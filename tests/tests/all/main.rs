@@ -16,6 +16,7 @@ mod routing;
 mod sandbox;
 mod socket;
 mod sql;
+mod standard;
 mod statics;
 mod streaming;
 mod template_response;
