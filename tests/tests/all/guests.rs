@@ -572,6 +572,7 @@ use crate::standard::{
     common::common,
     conditional_get::{conditional_get, py_conditional_get},
     csp::csp,
+    csrf::csrf,
     gzip::gzip,
     security::security,
     x_frame_options::{py_x_frame_options, x_frame_options},
