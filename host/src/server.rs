@@ -232,6 +232,7 @@ async fn respond(
     let scheme = if origin.tls { Scheme::Https } else { forwarded };
     parts.extensions.insert(ClientAddr(client));
     parts.extensions.insert(scheme);
+    join_cookie_fields(&mut parts.headers);
     let head = parts.method == http::Method::HEAD;
     let mut resp = pipeline
         .respond(http::Request::from_parts(parts, body))
@@ -242,6 +243,26 @@ async fn respond(
         *resp.body_mut() = Body::empty();
     }
     resp
+}
+
+/// HTTP/2 clients may send each cookie in a `cookie` field of its own
+/// (browsers do, for header compression); RFC 9113 section 8.2.3 says to
+/// join them with "; " before an application sees them, so every layer
+/// reads the one `Cookie` header it would get over HTTP/1.1 (a generic
+/// join with ", " would run two cookies into one value).
+fn join_cookie_fields(headers: &mut http::HeaderMap) {
+    let mut fields = headers.get_all(http::header::COOKIE).iter();
+    if fields.next().is_none() || fields.next().is_none() {
+        return;
+    }
+    let joined: Vec<&[u8]> = headers
+        .get_all(http::header::COOKIE)
+        .iter()
+        .map(http::HeaderValue::as_bytes)
+        .collect();
+    if let Ok(value) = http::HeaderValue::from_bytes(&joined.join(&b"; "[..])) {
+        headers.insert(http::header::COOKIE, value);
+    }
 }
 
 fn plain(status: http::StatusCode, text: &str) -> http::Response<Body> {

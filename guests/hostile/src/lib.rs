@@ -159,10 +159,13 @@ fn handle(req: &Request, _view: ViewInfo) -> Result<Response, Error> {
         "whoami" => Ok(Response::text(
             200,
             &format!(
-                "scheme={} client={} host={}",
+                "scheme={} client={} host={}{}",
                 req.scheme(),
                 req.client_addr(),
-                req.header("host").unwrap_or_default()
+                req.header("host").unwrap_or_default(),
+                // What the cookies arrived as, when there are any.
+                req.header("cookie")
+                    .map_or(String::new(), |c| format!(" cookie={c}"))
             ),
         )),
         other => Err(Error::internal(format!("unknown action {other:?}"))),

@@ -208,6 +208,33 @@ async fn h2c_is_served_only_when_enabled() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn h2_cookie_fields_reach_the_app_as_one_header() {
+    // Browsers send each cookie in a field of its own over HTTP/2; the
+    // app gets them joined with "; " (RFC 9113 section 8.2.3), as over
+    // HTTP/1.1 (joined with ", " a session cookie after another is lost).
+    let h2c = serve(
+        ServerConfig {
+            h2c: true,
+            ..ServerConfig::default()
+        },
+        None,
+    )
+    .await;
+    let mut h2 = h2_client(TcpStream::connect(h2c).await.unwrap()).await;
+    let req = http::Request::get("http://localhost/who")
+        .header("cookie", "csrftoken=abc")
+        .header("cookie", "sessionid=k.s")
+        .body(Empty::new())
+        .unwrap();
+    let (status, body) = text(h2.send_request(req).await.unwrap()).await;
+    assert_eq!(status, 200);
+    assert!(
+        body.ends_with(" cookie=csrftoken=abc; sessionid=k.s"),
+        "{body}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_replaced_certificate_serves_new_handshakes_and_open_connections_go_on() {
     let (_dir, files) = cert_pair();
     let tls = Arc::new(Tls::load(&files, true).unwrap());
