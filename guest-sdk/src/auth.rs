@@ -5,7 +5,10 @@
 //! `user_permissions` (`app_label.codename`, space-separated). Without
 //! them the user is anonymous.
 
-use crate::{Error, Request, form_value};
+use crate::{Error, Request, csrf, session};
+
+/// The session key naming the logged-in user.
+const SESSION_USER: &str = "user";
 
 /// The logged-in user, if the `authentication` middleware found one.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -23,8 +26,7 @@ pub struct User {
 /// The username the session names (its `user` entry), whether or not that
 /// user exists: what the `authentication` middleware looks up.
 pub fn session_user(req: &Request) -> Option<String> {
-    let session = req.attribute("session")?;
-    form_value(&session, "user").filter(|user| !user.is_empty())
+    session::get(req, SESSION_USER).filter(|user| !user.is_empty())
 }
 
 /// `request.user`, or `None` for Django's `AnonymousUser`.
@@ -61,5 +63,33 @@ pub fn permission_required(req: &Request, perm: &str) -> Result<(), Error> {
         Err(Error::permission_denied(format!(
             "permission {perm} required"
         )))
+    }
+}
+
+/// Django's `login(request, user)` once the password is checked: the
+/// session names `username`, under a new session key (`cycle_key`) and
+/// with a new CSRF secret (`rotate_token`), both against fixation. A
+/// session that named another user is emptied first, as Django's is.
+pub fn login(req: &Request, username: &str) {
+    if session::get(req, SESSION_USER).is_some_and(|u| u != username) {
+        session::flush(req);
+    }
+    session::set(req, SESSION_USER, username);
+    session::cycle_key(req);
+    csrf::rotate_token(req);
+}
+
+/// Django's `logout(request)`: the session is flushed (its data, row and
+/// cookie deleted) and the user is anonymous from here on.
+pub fn logout(req: &Request) {
+    session::flush(req);
+    for attribute in [
+        "user",
+        "user_id",
+        "user_is_staff",
+        "user_is_superuser",
+        "user_permissions",
+    ] {
+        req.set_attribute(attribute, "");
     }
 }

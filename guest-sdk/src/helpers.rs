@@ -1,5 +1,5 @@
 //! What Django gives a view author for free: typed errors, common responses,
-//! `@require_http_methods`.
+//! `@require_http_methods`, `patch_vary_headers`, `request.COOKIES`.
 
 use crate::{Error, ErrorKind, Request, Response};
 
@@ -164,4 +164,53 @@ pub fn quote(s: &str) -> String {
             _ => format!("%{b:02X}"),
         })
         .collect()
+}
+
+/// Django's `patch_vary_headers`: adds each of `new` to the response's
+/// `Vary` unless it is there already (compared without case), keeping the
+/// order; a `*` among them makes the whole header `*`.
+pub fn patch_vary_headers(resp: &Response, new: &[&str]) -> Result<(), Error> {
+    let mut vary: Vec<String> = resp
+        .header("Vary")
+        .map(|v| {
+            v.split(',')
+                .map(|s| s.trim().to_owned())
+                .filter(|s| !s.is_empty())
+                .collect()
+        })
+        .unwrap_or_default();
+    for header in new {
+        let header = header.trim();
+        if !vary.iter().any(|v| v.eq_ignore_ascii_case(header)) {
+            vary.push(header.to_owned());
+        }
+    }
+    let value = if vary.iter().any(|v| v == "*") {
+        "*".to_owned()
+    } else {
+        vary.join(", ")
+    };
+    resp.set_header("Vary", &value)
+}
+
+/// Django's `request.COOKIES.get(name)`, with `parse_cookie`'s rules: the
+/// `Cookie` header split on `;` into `name=value` pairs, each stripped, a
+/// chunk without `=` a value with an empty name, the last of a name
+/// winning, a double-quoted value unquoted.
+pub fn cookie(req: &Request, name: &str) -> Option<String> {
+    let mut found = None;
+    for header in req.header_values("Cookie") {
+        for chunk in header.split(';') {
+            let (key, value) = chunk.split_once('=').unwrap_or(("", chunk));
+            if key.trim() == name {
+                let value = value.trim();
+                let value = value
+                    .strip_prefix('"')
+                    .and_then(|v| v.strip_suffix('"'))
+                    .unwrap_or(value);
+                found = Some(value.to_owned());
+            }
+        }
+    }
+    found
 }

@@ -172,6 +172,17 @@ pub mod sql {
     }
 
     impl Value {
+        /// The value as JSON (`null`, a number, a string, an array of bytes).
+        pub fn to_json(&self) -> crate::Value {
+            match self {
+                Value::Null => crate::Value::Null,
+                Value::Integer(i) => (*i).into(),
+                Value::Real(r) => (*r).into(),
+                Value::Text(s) => s.as_str().into(),
+                Value::Blob(b) => b.as_slice().into(),
+            }
+        }
+
         /// The integer, if this is one.
         pub fn as_i64(&self) -> Option<i64> {
             match self {
@@ -190,6 +201,24 @@ pub mod sql {
     }
 
     impl Rows {
+        /// Each row as a JSON object keyed by column (Django's
+        /// `QuerySet.values()`), ready for a template's context: integers
+        /// and reals as numbers, text as strings, blobs as arrays of bytes.
+        pub fn records(&self) -> Vec<crate::Value> {
+            self.rows
+                .iter()
+                .map(|row| {
+                    let record: crate::Map<String, crate::Value> = self
+                        .columns
+                        .iter()
+                        .zip(row)
+                        .map(|(column, value)| (column.clone(), value.to_json()))
+                        .collect();
+                    crate::Value::Object(record)
+                })
+                .collect()
+        }
+
         /// The value of `column` in row `row`.
         pub fn get(&self, row: usize, column: &str) -> Option<&Value> {
             let i = self.columns.iter().position(|c| c == column)?;
@@ -219,12 +248,17 @@ pub use __bindings::shallot::http::types::{Error, ErrorKind, Request, Response, 
 pub use shallot_guest_macro::{context_processor, filters, middleware, view};
 
 pub mod auth;
+pub mod csrf;
 mod helpers;
 pub mod log;
+pub mod messages;
+pub mod session;
 mod streaming;
 mod template;
 
-pub use helpers::{form_value, json_string, quote, require_method, unquote};
+pub use helpers::{
+    cookie, form_value, json_string, patch_vary_headers, quote, require_method, unquote,
+};
 pub use template::{Filtered, Map, TemplateResponse, Value, json};
 
 /// Django's middleware hooks. Implement the ones you need; mark the impl with

@@ -2,7 +2,8 @@
 //!
 //! - `login`: `POST` a form with `username` -> the session's `user` is set
 //!   and the response redirects (302) to `next` (from the query) or `/`;
-//! - `logout`: empties the session, then redirects to `/`;
+//! - `logout`: Django's `logout()` (the session flushed), then redirects to
+//!   `redirect_url` (`/`);
 //! - `whoami`: `text/plain` "hello, <user>" (protect it with
 //!   `login-required`);
 //! - `perm`: Django's `@permission_required(permission, raise_exception=True)`
@@ -29,14 +30,14 @@ fn handle(req: &Request, _view: ViewInfo) -> Result<Response, Error> {
             let user = form_value(&body, "username")
                 .filter(|u| !u.is_empty() && u.bytes().all(|b| b.is_ascii_alphanumeric()))
                 .ok_or_else(|| Error::bad_request("username: letters and digits only"))?;
-            req.set_attribute("session", &format!("user={user}"));
+            shallot_guest::auth::login(req, &user);
             let next = form_value(&req.query(), "next")
                 .filter(|n| n.starts_with('/') && !n.starts_with("//"));
             redirect(next.as_deref().unwrap_or("/"))
         }
         Some("logout") => {
-            req.set_attribute("session", "");
-            redirect("/")
+            shallot_guest::auth::logout(req);
+            redirect(&config::get("redirect_url").unwrap_or_else(|| "/".to_owned()))
         }
         Some("whoami") => {
             let user = req

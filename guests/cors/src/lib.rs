@@ -2,7 +2,7 @@
 //! `Access-Control-Request-Method`) is answered 204 right away; every
 //! response gets `Access-Control-Allow-Origin: *` and `Origin` in `Vary`.
 
-use shallot_guest::{Error, Middleware, Request, Response, middleware};
+use shallot_guest::{Error, Middleware, Request, Response, middleware, patch_vary_headers};
 
 #[derive(Default)]
 struct Cors;
@@ -28,29 +28,4 @@ impl Middleware for Cors {
         patch_vary_headers(&resp, &["Origin"])?;
         Ok(resp)
     }
-}
-
-/// `django.utils.cache.patch_vary_headers`: add headers to `Vary` unless
-/// present (case-insensitively); `*` stays `*`.
-fn patch_vary_headers(resp: &Response, new: &[&str]) -> Result<(), Error> {
-    let mut vary: Vec<String> = resp
-        .header("Vary")
-        .map(|v| {
-            v.split(',')
-                .map(|s| s.trim().to_owned())
-                .filter(|s| !s.is_empty())
-                .collect()
-        })
-        .unwrap_or_default();
-    for header in new {
-        if !vary.iter().any(|v| v.eq_ignore_ascii_case(header)) {
-            vary.push((*header).to_owned());
-        }
-    }
-    let value = if vary.iter().any(|v| v == "*") {
-        "*".to_owned()
-    } else {
-        vary.join(", ")
-    };
-    resp.set_header("Vary", &value)
 }

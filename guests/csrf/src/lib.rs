@@ -6,7 +6,13 @@
 //! (`csrftoken`), `cookie_age` (31449600), `cookie_domain`, `cookie_path`
 //! (`/`), `cookie_secure`, `cookie_httponly` (false), `cookie_samesite`
 //! (`Lax`), `header_name` (`X-CSRFToken`), `trusted_origins` (a list), and
-//! `exempt_views` (a list of view names: Django's `@csrf_exempt`).
+//! `exempt_views` (a list of view names: Django's `@csrf_exempt`), and
+//! `use_sessions` (false): Django's `CSRF_USE_SESSIONS`, the secret kept
+//! in the session under `_csrftoken` instead of a cookie (list this
+//! middleware after a session middleware).
+//!
+//! A view that calls `shallot_guest::csrf::rotate_token` (as
+//! `auth::login` does) gets a new secret sent with its response.
 //!
 //! The masked token for this request is the `csrf_token` request
 //! attribute, which templates show as `csrf_token` and `csrf_input`.
@@ -16,7 +22,8 @@ mod page;
 mod token;
 
 use shallot_guest::{
-    Error, Middleware, Request, Response, ViewInfo, config, form_value, middleware,
+    Error, Middleware, Request, Response, ViewInfo, config, csrf, form_value, middleware,
+    patch_vary_headers, session,
 };
 
 pub(crate) use origin::REASON_NO_REFERER;
@@ -26,6 +33,10 @@ pub(crate) const REASON_NO_CSRF_COOKIE: &str = "CSRF cookie not set.";
 const REASON_CSRF_TOKEN_MISSING: &str = "CSRF token missing.";
 /// The request attribute templates read the token from.
 const TOKEN_ATTRIBUTE: &str = "csrf_token";
+/// Where `use_sessions` keeps the secret (Django's `CSRF_SESSION_KEY`).
+const SESSION_KEY: &str = "_csrftoken";
+const NO_SESSION: &str = "CSRF_USE_SESSIONS is enabled, but request.session is not set. \
+     SessionMiddleware must appear before CsrfViewMiddleware in MIDDLEWARE.";
 /// Set once a request passed (Django's `request.csrf_processing_done`).
 const DONE_ATTRIBUTE: &str = "csrf_processing_done";
 
@@ -41,18 +52,26 @@ fn setting(key: &str, default: &str) -> String {
     config::get(key).unwrap_or_else(|| default.to_owned())
 }
 
-/// `_get_secret` from the incoming cookie: `None` without one, the
-/// format's problem for a malformed one; a masked (pre-Django 4) value
-/// is unmasked.
+fn use_sessions() -> bool {
+    setting("use_sessions", "false") == "true"
+}
+
+/// `_get_secret` from the incoming cookie (or the session, with
+/// `use_sessions`): `None` without one, the format's problem for a
+/// malformed cookie; a masked (pre-Django 4) value is unmasked.
 fn incoming_secret(req: &Request) -> Result<Option<String>, &'static str> {
+    if use_sessions() {
+        let Some(value) = session::get(req, SESSION_KEY) else {
+            return Ok(None);
+        };
+        return Ok(Some(if value.len() == token::TOKEN_LENGTH {
+            token::unmask(&value)
+        } else {
+            value
+        }));
+    }
     let name = setting("cookie_name", "csrftoken");
-    let Some(value) = req.header("cookie").and_then(|cookies| {
-        cookies
-            .split(';')
-            .filter_map(|c| c.trim().split_once('='))
-            .find(|(k, _)| *k == name)
-            .map(|(_, v)| v.to_owned())
-    }) else {
+    let Some(value) = shallot_guest::cookie(req, &name) else {
         return Ok(None);
     };
     token::check_format(&value)?;
@@ -68,6 +87,9 @@ impl Middleware for Csrf {
     fn process_request(&mut self, req: &Request) -> Result<Option<Response>, Error> {
         // An instance may serve several requests (`reuse`): start afresh.
         *self = Csrf::default();
+        if use_sessions() && !session::installed(req) {
+            return Err(Error::internal(NO_SESSION));
+        }
         match incoming_secret(req) {
             Ok(Some(secret)) => self.secret = Some(secret),
             // No cookie yet, or a malformed one: a new secret, sent back.
@@ -122,15 +144,30 @@ impl Middleware for Csrf {
         Ok(None)
     }
 
-    fn process_response(&mut self, _req: &Request, resp: Response) -> Result<Response, Error> {
+    fn process_response(&mut self, req: &Request, resp: Response) -> Result<Response, Error> {
+        // Django's `rotate_token`, asked for by the view (a login).
+        if req
+            .attribute(csrf::ROTATE_ATTRIBUTE)
+            .is_some_and(|r| !r.is_empty())
+        {
+            self.secret = Some(token::new_secret()?);
+            self.needs_update = true;
+        }
         if !std::mem::take(&mut self.needs_update) {
             return Ok(resp);
         }
         let Some(secret) = &self.secret else {
             return Ok(resp);
         };
+        if use_sessions() {
+            // The session middleware, outside this one, saves it.
+            if session::get(req, SESSION_KEY).as_deref() != Some(secret) {
+                session::set(req, SESSION_KEY, secret);
+            }
+            return Ok(resp);
+        }
         resp.append_header("Set-Cookie", &cookie(secret))?;
-        patch_vary_cookie(&resp)?;
+        patch_vary_headers(&resp, &["Cookie"])?;
         Ok(resp)
     }
 }
@@ -238,28 +275,6 @@ fn cookie(secret: &str) -> String {
         cookie.push_str(&format!("; SameSite={samesite}"));
     }
     cookie
-}
-
-/// `patch_vary_headers(response, ("Cookie",))`.
-fn patch_vary_cookie(resp: &Response) -> Result<(), Error> {
-    let mut vary: Vec<String> = resp
-        .header("Vary")
-        .map(|v| {
-            v.split(',')
-                .map(|s| s.trim().to_owned())
-                .filter(|s| !s.is_empty())
-                .collect()
-        })
-        .unwrap_or_default();
-    if !vary.iter().any(|v| v.eq_ignore_ascii_case("cookie")) {
-        vary.push("Cookie".into());
-    }
-    let value = if vary.iter().any(|v| v == "*") {
-        "*".to_owned()
-    } else {
-        vary.join(", ")
-    };
-    resp.set_header("Vary", &value)
 }
 
 /// An RFC 9110 date (`Wed, 21 Oct 2015 07:28:00 GMT`).

@@ -24,7 +24,7 @@
 use std::io::Write;
 
 use flate2::{Compression, GzBuilder};
-use shallot_guest::{Error, Middleware, Request, Response, config, middleware};
+use shallot_guest::{Error, Middleware, Request, Response, config, middleware, patch_vary_headers};
 
 /// Django's `GZipMiddleware.max_random_bytes`, which a subclass may
 /// override; here the `max_random_bytes` config key (0 turns the padding
@@ -131,34 +131,4 @@ fn randbelow(n: u32) -> Result<u32, Error> {
             return Ok(r);
         }
     }
-}
-
-/// `django.utils.cache.patch_vary_headers`: the names already in `Vary`
-/// (split on `,`, stripped, empty ones dropped) keep their order, new ones
-/// not present case-insensitively are appended; any `*` makes it `*`.
-fn patch_vary_headers(resp: &Response, new: &[&str]) -> Result<(), Error> {
-    let mut vary: Vec<String> = resp
-        .header("Vary")
-        .map(|v| {
-            v.split(',')
-                .map(|s| s.trim().to_owned())
-                .filter(|s| !s.is_empty())
-                .collect()
-        })
-        .unwrap_or_default();
-    for header in new {
-        let header = header.trim();
-        if !vary
-            .iter()
-            .any(|v| v.to_lowercase() == header.to_lowercase())
-        {
-            vary.push(header.to_owned());
-        }
-    }
-    let value = if vary.iter().any(|v| v == "*") {
-        "*".to_owned()
-    } else {
-        vary.join(", ")
-    };
-    resp.set_header("Vary", &value)
 }

@@ -10,11 +10,20 @@
 //! `pbkdf2_sha256$<iterations>$<salt>$<base64 hash>`, so hashes made by
 //! Django's `make_password` work; the stored iteration count is used.
 //!
-//! Config: `database` (`default`). Grants: `sql_databases = { default = "read" }`.
+//! Logging in is Django's `login()`: a new session key and a new CSRF
+//! secret (`shallot_guest::auth::login`).
+//!
+//! Config: `database` (`default`), `template` (a template for the page,
+//! given `error` and `next`; a bare form without one), `redirect_url`
+//! (where to go without `next`: Django's `LOGIN_REDIRECT_URL`, `/`).
+//! Grants: `sql_databases = { default = "read" }`.
 
 use base64::Engine;
 use shallot_guest::sql::{Connection, Value};
-use shallot_guest::{Error, Request, Response, ViewInfo, config, form_value, require_method, view};
+use shallot_guest::{
+    Error, Request, Response, TemplateResponse, ViewInfo, config, form_value, json, require_method,
+    view,
+};
 
 const INVALID: &str = "Please enter a correct username and password. \
                        Note that both fields may be case-sensitive.";
@@ -53,22 +62,38 @@ fn check_password(password: &str, encoded: &str) -> bool {
             == 0
 }
 
-fn form(status: u16, error: Option<&str>) -> Response {
+/// The login page: the `template` from config (Django's
+/// `LoginView.template_name`) with `error` and `next` in its context, or
+/// a bare form.
+fn form(req: &Request, body: &str, error: Option<&str>) -> Result<Response, Error> {
+    if let Some(template) = config::get("template") {
+        let next = next_url(req, body).unwrap_or_default();
+        return TemplateResponse::new(&template, json!({ "error": error, "next": next }));
+    }
     let error = error.map_or(String::new(), |e| format!("<p class=\"errornote\">{e}</p>"));
-    Response::with_body(
-        status,
+    Ok(Response::with_body(
+        200,
         "text/html; charset=utf-8",
         format!(
             "<form method=\"post\">{error}<input name=\"username\"> \
              <input name=\"password\" type=\"password\"> <button>Log in</button></form>"
         ),
-    )
+    ))
+}
+
+/// `next` from the posted form, else the query, if it is a local path
+/// (Django's `get_redirect_url`, with `url_has_allowed_host_and_scheme`
+/// for a relative URL).
+fn next_url(req: &Request, body: &str) -> Option<String> {
+    form_value(body, "next")
+        .or_else(|| form_value(&req.query(), "next"))
+        .filter(|n| n.starts_with('/') && !n.starts_with("//") && !n.starts_with("/\\"))
 }
 
 #[view]
 fn login(req: &Request, _view: ViewInfo) -> Result<Response, Error> {
     if req.method() == "GET" {
-        return Ok(form(200, None));
+        return form(req, "", None);
     }
     if let Some(not_allowed) = require_method(req, &["GET", "POST"]) {
         return Ok(not_allowed);
@@ -84,12 +109,11 @@ fn login(req: &Request, _view: ViewInfo) -> Result<Response, Error> {
     )?;
     let stored = rows.get(0, "password").and_then(Value::as_str);
     if !stored.is_some_and(|hash| check_password(&password, hash)) {
-        return Ok(form(200, Some(INVALID)));
+        return form(req, &body, Some(INVALID));
     }
-    req.set_attribute("session", &format!("user={username}"));
-    let next =
-        form_value(&req.query(), "next").filter(|n| n.starts_with('/') && !n.starts_with("//"));
+    shallot_guest::auth::login(req, &username);
     let resp = Response::new(302);
+    let next = next_url(req, &body).or_else(|| config::get("redirect_url"));
     resp.set_header("Location", next.as_deref().unwrap_or("/"))?;
     Ok(resp)
 }

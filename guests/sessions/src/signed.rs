@@ -12,13 +12,17 @@
 //!
 //! Config shared by both: `cookie_name` (`sessionid`), `max_age_secs`
 //! (1209600, two weeks), `secret_env` (`SHALLOT_SESSION_SECRET`): the name
-//! of the environment variable holding the signing secret.
+//! of the environment variable holding the signing secret; `cookie_secure`,
+//! `cookie_httponly`, `cookie_samesite` (see `cookie_flags`). The request
+//! attribute `session_cycle_key` (`shallot_guest::session::cycle_key`,
+//! which `auth::login` calls) moves the data to a new key.
 
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 use shallot_guest::{Error, Request, Response, config};
 
 const ATTRIBUTE: &str = "session";
+use shallot_guest::session::CYCLE_KEY_ATTRIBUTE;
 
 /// Where session data lives.
 pub(crate) trait Store {
@@ -40,6 +44,36 @@ pub(crate) struct Sessions {
 
 pub(crate) fn setting(key: &str, default: &str) -> String {
     config::get(key).unwrap_or_else(|| default.to_owned())
+}
+
+/// The cookie's flags, in the order Django writes them (Python's `Morsel`
+/// sorts them): `HttpOnly` before `Max-Age`, then after `Path` SameSite
+/// and Secure. Django's `SESSION_COOKIE_HTTPONLY` (`cookie_httponly`,
+/// on), `SESSION_COOKIE_SAMESITE` (`cookie_samesite`, `Lax`; an empty
+/// value leaves it out) and `SESSION_COOKIE_SECURE` (`cookie_secure`, off).
+struct Flags {
+    http_only: &'static str,
+    after_path: String,
+}
+
+fn cookie_flags() -> Flags {
+    let on = |key: &str, default: &str| setting(key, default) == "true";
+    let mut after_path = String::new();
+    let same_site = setting("cookie_samesite", "Lax");
+    if !same_site.is_empty() {
+        after_path.push_str(&format!("; SameSite={same_site}"));
+    }
+    if on("cookie_secure", "false") {
+        after_path.push_str("; Secure");
+    }
+    Flags {
+        http_only: if on("cookie_httponly", "true") {
+            "; HttpOnly"
+        } else {
+            ""
+        },
+        after_path,
+    }
 }
 
 fn secret() -> Result<Vec<u8>, Error> {
@@ -65,12 +99,7 @@ fn sign(secret: &[u8], key: &str) -> String {
 /// The session key from a valid signed cookie.
 fn session_key(req: &Request, secret: &[u8]) -> Option<String> {
     let name = setting("cookie_name", "sessionid");
-    let cookies = req.header("Cookie")?;
-    let value = cookies
-        .split(';')
-        .filter_map(|c| c.trim().split_once('='))
-        .find(|(k, _)| *k == name)?
-        .1;
+    let value = shallot_guest::cookie(req, &name)?;
     let (key, signature) = value.rsplit_once('.')?;
     // Compare as MACs do: the length is public, the content is not.
     let expected = sign(secret, key);
@@ -114,10 +143,15 @@ impl Sessions {
             return Ok(resp);
         };
         let data = req.attribute(ATTRIBUTE).unwrap_or_default();
-        if data == loaded {
+        // Django's `cycle_key` (what `login` does): the data moves to a new
+        // key and the old one is deleted, so a key planted before login
+        // (session fixation) is worth nothing after it.
+        let cycle = req.attribute(CYCLE_KEY_ATTRIBUTE).is_some() && !data.is_empty();
+        if data == loaded && !cycle {
             return Ok(resp);
         }
         let name = setting("cookie_name", "sessionid");
+        let flags = cookie_flags();
         let store = store()?;
         if data.is_empty() {
             if let Some(k) = key {
@@ -125,19 +159,32 @@ impl Sessions {
             }
             resp.append_header(
                 "Set-Cookie",
-                &format!("{name}=\"\"; expires=Thu, 01 Jan 1970 00:00:00 GMT; Max-Age=0; Path=/; SameSite=Lax"),
+                &format!(
+                    "{name}=\"\"; expires=Thu, 01 Jan 1970 00:00:00 GMT; Max-Age=0; Path=/{}",
+                    flags.after_path
+                ),
             )?;
             return Ok(resp);
         }
         let max_age: u64 = setting("max_age_secs", "1209600")
             .parse()
             .unwrap_or(1_209_600);
+        let key = match key {
+            Some(old) if cycle => {
+                store.delete(&old)?;
+                None
+            }
+            key => key,
+        };
         let key = key.unwrap_or_else(|| uuid::Uuid::new_v4().simple().to_string());
         store.save(&key, &data, max_age)?;
         let cookie = format!("{key}.{}", sign(&secret()?, &key));
         resp.append_header(
             "Set-Cookie",
-            &format!("{name}={cookie}; HttpOnly; Max-Age={max_age}; Path=/; SameSite=Lax"),
+            &format!(
+                "{name}={cookie}{}; Max-Age={max_age}; Path=/{}",
+                flags.http_only, flags.after_path
+            ),
         )?;
         Ok(resp)
     }

@@ -574,6 +574,7 @@ use crate::standard::{
     csp::csp,
     csrf::csrf,
     gzip::gzip,
+    messages::{messages, messages_context, messages_probe, py_messages_view},
     security::security,
     x_frame_options::{py_x_frame_options, x_frame_options},
 };

@@ -7,5 +7,6 @@ pub(crate) mod conditional_get;
 pub(crate) mod csp;
 pub(crate) mod csrf;
 pub(crate) mod gzip;
+pub(crate) mod messages;
 pub(crate) mod security;
 pub(crate) mod x_frame_options;

@@ -292,3 +292,73 @@ async fn exempt_views_and_safe_methods_pass_without_a_token() {
         assert_ne!(out.response.status(), 403, "{method}");
     }
 }
+
+/// `sessions` (key-value), then `csrf` with `use_sessions`, in front of the
+/// probe view at `form/` showing the token.
+async fn in_sessions(with_sessions: bool) -> shallot::Pipeline {
+    let dir = shallot_tests::template_dir(&[("page.html", "{{ csrf_token }}")]);
+    let sessions = if with_sessions {
+        "[[middleware]]\nname = \"sessions\"\ncomponent = \"{sessions}\"\n\
+         key_value_stores = [\"sessions\"]\nenv = [\"PATH\"]\nconfig = { secret_env = \"PATH\" }\n"
+    } else {
+        ""
+    };
+    pipeline(&format!(
+        "[key_value]\npath = {:?}\n[templates]\ndirs = [{:?}]\n{sessions}\
+         [[middleware]]\nname = \"csrf\"\ncomponent = \"{{csrf}}\"\nconfig = {{ use_sessions = true }}\n\
+         [views.v]\ncomponent = \"{{probe-view}}\"\nconfig = {{ action = \"template:page.html\" }}\n\
+         [[routes]]\npath = \"form/\"\nview = \"v\"\n",
+        shallot_tests::fresh_kv_path(),
+        dir,
+    ))
+    .await
+}
+
+#[tokio::test]
+async fn use_sessions_keeps_the_secret_in_the_session() {
+    let p = in_sessions(true).await;
+    // No CSRF cookie: the secret goes into the session, whose cookie is
+    // the only one set.
+    let out = run(&p, shallot_tests::get("/form/")).await;
+    let cookie = out.header("set-cookie").unwrap();
+    assert!(cookie.starts_with("sessionid="), "{cookie}");
+    assert!(!cookie.contains("csrftoken"), "{cookie}");
+    let session = cookie.split(';').next().unwrap().to_owned();
+    let token = out.body().to_owned();
+    assert_eq!(token.len(), 64);
+    // The token posted with the session passes; the session is not saved
+    // again (the secret did not change).
+    let body = format!("csrfmiddlewaretoken={token}");
+    let ok = run(
+        &p,
+        post(&[("cookie", &session), ("content-type", FORM)], &body),
+    )
+    .await;
+    assert_eq!(ok.response.status(), 200, "{:#?}", ok.log);
+    assert_eq!(ok.header("set-cookie"), None);
+    // The same token without the session: no secret, Django's reason.
+    let out = run(&p, post(&[("content-type", FORM)], &body)).await;
+    refused(&out, "CSRF cookie not set.");
+    // A `csrftoken` cookie is not looked at.
+    let out = run(
+        &p,
+        post(&[("cookie", COOKIE), ("content-type", FORM)], &body),
+    )
+    .await;
+    refused(&out, "CSRF cookie not set.");
+}
+
+#[tokio::test]
+async fn use_sessions_without_a_session_middleware_is_a_500_saying_so() {
+    let p = in_sessions(false).await;
+    let out = run(&p, shallot_tests::get("/form/")).await;
+    assert_eq!(out.response.status(), 500);
+    assert!(
+        out.log.iter().any(|l| l.contains(
+            "CSRF_USE_SESSIONS is enabled, but request.session is not set. \
+             SessionMiddleware must appear before CsrfViewMiddleware in MIDDLEWARE."
+        )),
+        "{:#?}",
+        out.log
+    );
+}
