@@ -11,6 +11,13 @@ rustup toolchain install >/dev/null
 # cost disk (3 GB of target/debug/incremental).
 if [[ -n "${CI:-}" ]]; then export CARGO_INCREMENTAL=0; fi
 bash scripts/guest-toolchains.sh
+# The browser test's Chromium and chromedriver, from Debian's packages.
+if [[ ! -x /usr/bin/chromedriver || ! -x /usr/bin/chromium ]]; then
+  sudo=(); [[ "$(id -u)" == 0 ]] || sudo=(sudo)
+  "${sudo[@]}" apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq \
+    chromium chromium-driver fonts-dejavu-core >/dev/null
+fi
 # The SQL tests' PostgreSQL server (target/postgres, loopback only),
 # stopped however the suite ends.
 SHALLOT_TEST_POSTGRES="$(bash scripts/postgres.sh start)"

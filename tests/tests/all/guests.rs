@@ -550,6 +550,10 @@ async fn fuzz_host() {
 #[allow(unused_imports, reason = "only checks that the tests exist")]
 use crate::templates::movies;
 
+// The movie theater's views are tested with the example.
+#[allow(unused_imports, reason = "only checks that the tests exist")]
+use crate::theater::theater;
+
 // The capability-using guests are tested together, as an app.
 #[allow(unused_imports, reason = "only checks that the tests exist")]
 use crate::apps::{account, login_required, rate_limit, sessions};

@@ -2,6 +2,7 @@
 
 mod apps;
 mod auth;
+mod browser;
 mod cycle;
 mod fuzz_corpus;
 mod guests;
@@ -21,5 +22,6 @@ mod statics;
 mod streaming;
 mod template_response;
 mod templates;
+mod theater;
 mod tls;
 mod urlconfs;

@@ -1,0 +1,1 @@
+../../auth/migrations/sqlite/0001_auth.sql
