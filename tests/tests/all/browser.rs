@@ -59,7 +59,7 @@ async fn start_driver() -> (Driver, String) {
         .expect("chromedriver starts");
     let driver = Driver(child);
     let url = format!("http://127.0.0.1:{port}");
-    for _ in 0..100 {
+    for _ in 0..300 {
         if tokio::net::TcpStream::connect(("127.0.0.1", port))
             .await
             .is_ok()
@@ -159,11 +159,11 @@ async fn path(c: &Client) -> String {
     c.current_url().await.unwrap().path().to_owned()
 }
 
-/// Waits (up to 10 s) for a click's navigation to land on `expected`: a
+/// Waits (up to 30 s: the suite runs beside it) for a click's navigation to land on `expected`: a
 /// click returns once the browser has started the request, not always
 /// after the next page has loaded.
 async fn arrive(c: &Client, expected: &str) {
-    for _ in 0..100 {
+    for _ in 0..300 {
         let ready = script(c, "return document.readyState").await == json!("complete");
         if ready && path(c).await == expected {
             return;
