@@ -1,6 +1,9 @@
-//! The admin endpoint: `GET /status` on its own listener (configure
-//! `[server] admin`, keep it on loopback), answering with the active
-//! version, each component's hash, the load time and the last reload error.
+//! The admin endpoint on its own listener (configure `[server] admin`):
+//! `GET /status` answers with the active version, each component's hash,
+//! the load time and the last reload error; `GET /health` is the health
+//! check (`server::health`). On loopback it is open; anywhere else the
+//! config must name a token (`admin_token_env`) and every request must
+//! send it as `Authorization: Bearer <token>`, else 401.
 
 use std::convert::Infallible;
 use std::sync::Arc;
@@ -13,12 +16,64 @@ use tokio::net::TcpListener;
 
 use crate::config::ServerConfig;
 use crate::reload::LivePipeline;
-use crate::server::{SendTimeout, accept, http1};
+use crate::server::{SendTimeout, accept, health, http1};
 
-/// Serves the status of `live` on `listener` until the task is dropped,
-/// with the main listener's accept loop and read and write timeouts: an
-/// operator's endpoint must not be the easy way to pin a server.
-pub async fn serve(listener: TcpListener, live: Arc<LivePipeline>, settings: ServerConfig) {
+/// The token admin requests must send.
+#[derive(Clone)]
+pub struct AdminToken(Arc<str>);
+
+/// Why the configured token cannot be used.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "server.admin_token_env names {0}, which is not set or empty: export the admin token in it"
+)]
+pub struct TokenMissing(String);
+
+impl AdminToken {
+    /// The token from the variable `settings.admin_token_env` names, if the
+    /// config names one; an unset or empty variable is an error, so a
+    /// server never runs its admin endpoint open by mistake.
+    pub fn from_env(settings: &ServerConfig) -> Result<Option<AdminToken>, TokenMissing> {
+        let Some(var) = &settings.admin_token_env else {
+            return Ok(None);
+        };
+        match std::env::var(var) {
+            Ok(token) if !token.is_empty() => Ok(Some(AdminToken(token.into()))),
+            _ => Err(TokenMissing(var.clone())),
+        }
+    }
+
+    /// A token given directly (tests, embedders).
+    pub fn new(token: &str) -> AdminToken {
+        AdminToken(token.into())
+    }
+
+    /// Whether `Authorization` carries this token, compared in constant
+    /// time (the length is public, the content is not).
+    fn admits(&self, authorization: Option<&http::HeaderValue>) -> bool {
+        let Some(sent) = authorization.and_then(|v| v.as_bytes().strip_prefix(b"Bearer ")) else {
+            return false;
+        };
+        let expected = self.0.as_bytes();
+        sent.len() == expected.len()
+            && sent
+                .iter()
+                .zip(expected)
+                .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+                == 0
+    }
+}
+
+/// Serves the admin endpoint of `live` on `listener` until the task is
+/// dropped, with the main listener's accept loop and read and write
+/// timeouts: an operator's endpoint must not be the easy way to pin a
+/// server. With `token`, requests without it get 401.
+pub async fn serve(
+    listener: TcpListener,
+    live: Arc<LivePipeline>,
+    settings: ServerConfig,
+    token: Option<AdminToken>,
+) {
     let builder = Arc::new(http1(&settings));
     let send_timeout = settings.send_timeout;
     let mut pause = std::time::Duration::ZERO;
@@ -26,10 +81,18 @@ pub async fn serve(listener: TcpListener, live: Arc<LivePipeline>, settings: Ser
         let (stream, _) = accept(&listener, &mut pause).await;
         let live = live.clone();
         let builder = builder.clone();
+        let token = token.clone();
         tokio::spawn(async move {
             let service = service_fn(move |req: http::Request<hyper::body::Incoming>| {
-                let live = live.clone();
-                async move { Ok::<_, Infallible>(answer(&live, req.uri().path())) }
+                let allowed = token
+                    .as_ref()
+                    .is_none_or(|t| t.admits(req.headers().get(http::header::AUTHORIZATION)));
+                let resp = if allowed {
+                    answer(&live, req.uri().path())
+                } else {
+                    unauthorized()
+                };
+                async move { Ok::<_, Infallible>(resp) }
             });
             let io = TokioIo::new(SendTimeout::new(stream, send_timeout));
             let _ = builder.serve_connection(io, service).await;
@@ -38,10 +101,36 @@ pub async fn serve(listener: TcpListener, live: Arc<LivePipeline>, settings: Ser
 }
 
 fn answer(live: &LivePipeline, path: &str) -> http::Response<Full<Bytes>> {
+    if path == "/health" {
+        let (status, text) = health::check(live);
+        let mut resp = http::Response::new(Full::new(Bytes::from_static(text.as_bytes())));
+        *resp.status_mut() = status;
+        health::headers(resp.headers_mut());
+        return resp;
+    }
     let (status, body) = match path {
         "/status" => (200, live.status().to_json().to_string()),
-        _ => (404, r#"{"error": "not found; try /status"}"#.to_owned()),
+        _ => (
+            404,
+            r#"{"error": "not found; try /status or /health"}"#.to_owned(),
+        ),
     };
+    json(status, body)
+}
+
+fn unauthorized() -> http::Response<Full<Bytes>> {
+    let mut resp = json(
+        401,
+        r#"{"error": "send the admin token: Authorization: Bearer <token>"}"#.to_owned(),
+    );
+    resp.headers_mut().insert(
+        http::header::WWW_AUTHENTICATE,
+        http::HeaderValue::from_static("Bearer realm=\"shallot admin\""),
+    );
+    resp
+}
+
+fn json(status: u16, body: String) -> http::Response<Full<Bytes>> {
     let mut resp = http::Response::new(Full::new(Bytes::from(body)));
     *resp.status_mut() = http::StatusCode::from_u16(status).expect("valid status");
     resp.headers_mut().insert(

@@ -101,8 +101,21 @@ pub struct ServerConfig {
     /// config): compiled components, reused across restarts and reloads.
     pub compile_cache: PathBuf,
     /// Example: `admin = "127.0.0.1:9901"`: the status endpoint's listener.
-    /// Off unless set; keep it on loopback.
+    /// Off unless set; an address that is not loopback needs
+    /// `admin_token_env`.
     pub admin: Option<SocketAddr>,
+    /// Example: `admin_token_env = "SHALLOT_ADMIN_TOKEN"`: the environment
+    /// variable holding the token every admin request must send as
+    /// `Authorization: Bearer <token>` (401 without it).
+    pub admin_token_env: Option<String>,
+    /// Example: `health_path = "/-/health"`: answered on the main listener
+    /// before any component, 200 while serving and 503 while draining, for
+    /// load balancers. Off unless set.
+    pub health_path: Option<String>,
+    /// How long a stopping server keeps serving with its health check
+    /// answering 503, so load balancers take it out before it stops
+    /// accepting. Default 0.
+    pub drain: Duration,
     /// Connections the kernel queues before `accept`. Default 1024; the
     /// kernel caps it at `net.core.somaxconn`.
     pub backlog: u32,
@@ -159,6 +172,9 @@ impl Default for ServerConfig {
             shutdown_timeout: Duration::from_secs(30),
             compile_cache: PathBuf::from(".shallot/cache"),
             admin: None,
+            admin_token_env: None,
+            health_path: None,
+            drain: Duration::ZERO,
             backlog: 1024,
             header_read_timeout: Duration::from_secs(30),
             send_timeout: Duration::from_secs(30),

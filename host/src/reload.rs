@@ -73,6 +73,8 @@ pub struct LivePipeline {
     reloading: tokio::sync::Mutex<()>,
     /// The server's certificate, re-read on every reload.
     tls: Mutex<Option<Arc<crate::server::Tls>>>,
+    /// Set when the server starts stopping: health checks answer 503.
+    draining: std::sync::atomic::AtomicBool,
 }
 
 impl ReloadStatus {
@@ -120,6 +122,7 @@ impl LivePipeline {
             fingerprint: Mutex::new(fingerprint),
             reloading: tokio::sync::Mutex::new(()),
             tls: Mutex::new(None),
+            draining: std::sync::atomic::AtomicBool::new(false),
         })
     }
 
@@ -140,7 +143,20 @@ impl LivePipeline {
             dirs: Mutex::new(Vec::new()),
             reloading: tokio::sync::Mutex::new(()),
             tls: Mutex::new(None),
+            draining: std::sync::atomic::AtomicBool::new(false),
         }
+    }
+
+    /// Marks the server as stopping: from now on health checks answer 503
+    /// (requests are still served), so load balancers take it out.
+    pub fn start_draining(&self) {
+        self.draining
+            .store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// Whether [`start_draining`](Self::start_draining) was called.
+    pub fn is_draining(&self) -> bool {
+        self.draining.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// Has every reload re-read `tls`'s certificate and key too (the old

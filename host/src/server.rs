@@ -24,6 +24,7 @@ use receive::{BodyLimits, Refused};
 mod body;
 mod connection;
 mod forwarded;
+pub(crate) mod health;
 mod receive;
 mod redirect;
 mod send_timeout;
@@ -125,6 +126,7 @@ pub async fn serve_with(
     let trusted = Arc::new(settings.trusted_proxies.clone());
     let protocols = Arc::new(connection::Protocols::new(settings));
     let over_tls = tls.is_some();
+    let health_path: Arc<Option<String>> = Arc::new(settings.health_path.clone());
     let mut pause = Duration::ZERO;
     tokio::pin!(shutdown);
     loop {
@@ -136,7 +138,11 @@ pub async fn serve_with(
         let _ = stream.set_nodelay(true);
         let live = pipeline.clone();
         let trusted = trusted.clone();
-        let service = service_fn(move |req| {
+        let health_path = health_path.clone();
+        let service = service_fn(move |req: http::Request<Incoming>| {
+            // The load balancer's check is answered before anything else.
+            let health =
+                (health_path.as_deref() == Some(req.uri().path())).then(|| health::check(&live));
             // Each request runs entirely on the version current when it
             // arrived, even if a reload swaps in another meanwhile.
             let pipeline = live.current();
@@ -146,7 +152,14 @@ pub async fn serve_with(
                 tls: over_tls,
                 trusted,
             };
-            async move { Ok::<_, Infallible>(respond(&pipeline, req, &origin, limits).await) }
+            async move {
+                if let Some((status, text)) = health {
+                    let mut resp = plain(status, text);
+                    health::headers(resp.headers_mut());
+                    return Ok::<_, Infallible>(resp);
+                }
+                Ok(respond(&pipeline, req, &origin, limits).await)
+            }
         });
         let io = SendTimeout::new(stream, settings.send_timeout);
         let conn = protocols

@@ -212,6 +212,50 @@ fn sigkill_during_a_reload_leaves_a_config_that_starts() {
 }
 
 #[test]
+fn sigterm_drains_with_the_health_check_at_503_then_stops() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("shallot.toml");
+    let kv = dir.path().join("kv.redb");
+    let text = format!(
+        "{}\n[server]\nhealth_path = \"/-/health\"\ndrain_secs = 3\n",
+        config(&kv, "v1")
+    );
+    std::fs::write(&path, text).unwrap();
+    let mut server = Server::start(&path, "");
+    assert_eq!(get(server.addr, "/-/health"), Some((200, "ready\n".into())));
+    server.signal("TERM");
+    let stopped_at = Instant::now();
+    // Draining: the check says 503 at once, requests are still served.
+    let mut draining = false;
+    while stopped_at.elapsed() < Duration::from_secs(2) {
+        if get(server.addr, "/-/health") == Some((503, "draining\n".into())) {
+            draining = true;
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(draining, "{}", server.stderr());
+    assert_eq!(get(server.addr, "/ok").map(|r| r.0), Some(200));
+    // Then, after drain_secs, it stops on its own, cleanly.
+    let status = loop {
+        if let Some(status) = server.child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(
+            stopped_at.elapsed() < Duration::from_secs(30),
+            "still running"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(status.success(), "{status}: {}", server.stderr());
+    assert!(
+        stopped_at.elapsed() >= Duration::from_secs(3),
+        "stopped before draining for drain_secs"
+    );
+    assert!(get(server.addr, "/ok").is_none(), "nothing listens after");
+}
+
+#[test]
 fn a_compile_cache_that_cannot_be_written_is_logged_and_serving_goes_on() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("shallot.toml");

@@ -62,14 +62,23 @@ pub(crate) async fn run(
     // Reload on changes to the config or any component, and on SIGHUP.
     let _watch = shallot::watch::spawn(live.clone()).context("cannot watch the config's files")?;
     if let Some(admin) = config.server.admin {
+        let token = shallot::admin::AdminToken::from_env(&config.server)?;
         let listener = shallot::server::bind(admin, config.server.backlog)
             .with_context(|| format!("cannot listen on the admin address {admin}"))?;
-        tracing::info!("admin status on http://{admin}/status");
-        let admin = shallot::admin::serve(listener, live.clone(), config.server.clone());
+        tracing::info!(
+            "admin status on http://{admin}/status{}",
+            if token.is_some() {
+                " (token required)"
+            } else {
+                ""
+            }
+        );
+        let admin = shallot::admin::serve(listener, live.clone(), config.server.clone(), token);
         tokio::spawn(admin);
     }
     tokio::spawn(reload_on_sighup(live.clone()));
-    shallot::server::serve_workers(listeners, live, &config.server, shutdown_signal()).await?;
+    let stopping = drain_then_stop(live.clone(), config.server.drain);
+    shallot::server::serve_workers(listeners, live, &config.server, stopping).await?;
     tracing::info!("stopped");
     Ok(())
 }
@@ -84,6 +93,18 @@ async fn reload_on_sighup(live: Arc<LivePipeline>) {
         tracing::info!("SIGHUP: reloading");
         // The outcome is logged and kept in the status by reload().
         let _ = live.reload().await;
+    }
+}
+
+/// Resolves when the server should stop accepting: a stop signal, then
+/// `drain` more of serving with the health check answering 503 so that
+/// load balancers have taken this host out by then.
+async fn drain_then_stop(live: Arc<LivePipeline>, drain: std::time::Duration) {
+    shutdown_signal().await;
+    live.start_draining();
+    if !drain.is_zero() {
+        tracing::info!("draining: health checks answer 503 for {drain:?}, then stopping");
+        tokio::time::sleep(drain).await;
     }
 }
 

@@ -66,6 +66,25 @@ pub(super) fn server(
     )? {
         server.shutdown_timeout = Duration::from_secs(secs);
     }
+    if let Some(secs) = num(&raw.drain_secs, "drain_secs", 0, DAY_SECS)? {
+        server.drain = Duration::from_secs(secs);
+    }
+    if let Some(path) = raw.health_path {
+        let valid = path.get_ref().starts_with('/')
+            && !path.get_ref().contains(['?', '#'])
+            && !path.get_ref().chars().any(char::is_whitespace);
+        if !valid {
+            return Err(src.error(
+                path.span(),
+                "server.health_path",
+                format!(
+                    "{:?} is not a path: a health path starts with '/' and has no query or spaces, e.g. \"/-/health\"",
+                    path.get_ref()
+                ),
+            ));
+        }
+        server.health_path = Some(path.into_inner());
+    }
     if let Some(n) = num(&raw.backlog, "backlog", 1, 65_535)? {
         server.backlog = u32::try_from(n).expect("bounded");
     }
@@ -144,8 +163,26 @@ pub(super) fn server(
             })?);
         }
     }
+    if let Some(env) = raw.admin_token_env {
+        let valid = !env.get_ref().is_empty()
+            && env
+                .get_ref()
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'_');
+        if !valid {
+            return Err(src.error(
+                env.span(),
+                "server.admin_token_env",
+                format!(
+                    "{:?} is not an environment variable's name (letters, digits, '_')",
+                    env.get_ref()
+                ),
+            ));
+        }
+        server.admin_token_env = Some(env.into_inner());
+    }
     if let Some(admin) = raw.admin {
-        server.admin = Some(admin.get_ref().parse().map_err(|_| {
+        let addr: std::net::SocketAddr = admin.get_ref().parse().map_err(|_| {
             src.error(
                 admin.span(),
                 "server.admin",
@@ -154,7 +191,20 @@ pub(super) fn server(
                     admin.get_ref()
                 ),
             )
-        })?);
+        })?;
+        // The status page names every component and its hash: reachable
+        // from elsewhere only with a token.
+        if !addr.ip().is_loopback() && server.admin_token_env.is_none() {
+            return Err(src.error(
+                admin.span(),
+                "server.admin",
+                format!(
+                    "{addr} is not a loopback address: set admin_token_env (the variable \
+                     holding the token admin requests must send), or listen on 127.0.0.1"
+                ),
+            ));
+        }
+        server.admin = Some(addr);
     }
     Ok(server)
 }

@@ -297,6 +297,7 @@ async fn the_admin_endpoint_reports_version_hashes_and_the_last_error() {
         listener,
         live.clone(),
         Default::default(),
+        None,
     ));
     let fetch = || async move {
         let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();

@@ -7,6 +7,7 @@ mod cycle;
 mod fuzz_corpus;
 mod guests;
 mod hardening;
+mod health;
 mod hotswap;
 mod instances;
 mod load;

@@ -334,7 +334,7 @@ async fn the_admin_listener_drops_a_request_head_that_never_ends() {
         pipeline(APP).await,
         shallot_tests::runtime().clone(),
     ));
-    tokio::spawn(shallot::admin::serve(listener, live, settings));
+    tokio::spawn(shallot::admin::serve(listener, live, settings, None));
     let mut stream = TcpStream::connect(addr).await.unwrap();
     stream.write_all(b"GET /status HTTP/1.1\r\n").await.unwrap();
     let mut rest = Vec::new();
