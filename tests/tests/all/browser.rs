@@ -159,9 +159,9 @@ async fn path(c: &Client) -> String {
     c.current_url().await.unwrap().path().to_owned()
 }
 
-/// Waits (up to 30 s: the suite runs beside it) for a click's navigation to land on `expected`: a
-/// click returns once the browser has started the request, not always
-/// after the next page has loaded.
+/// Waits (up to 30 s: the suite runs beside it) for a click's
+/// navigation to land on `expected`: a click returns once the browser has
+/// started the request, not always after the next page has loaded.
 async fn arrive(c: &Client, expected: &str) {
     for _ in 0..300 {
         let ready = script(c, "return document.readyState").await == json!("complete");
