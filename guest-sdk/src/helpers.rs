@@ -214,3 +214,15 @@ pub fn cookie(req: &Request, name: &str) -> Option<String> {
     }
     found
 }
+
+/// Django's `url_has_allowed_host_and_scheme(url, allowed_hosts=None)` for
+/// the `next` of a login or logout: only a path on this site. A URL
+/// browsers would read as another host is refused: `//host`, any
+/// backslash (browsers read `/\\host` as `//host`), and any control
+/// character or space (browsers strip tabs and newlines, so `/\t/host`
+/// becomes `//host`).
+pub fn is_safe_redirect(url: &str) -> bool {
+    url.starts_with('/')
+        && !url.starts_with("//")
+        && !url.bytes().any(|b| b == b'\\' || b <= b' ' || b == 0x7f)
+}

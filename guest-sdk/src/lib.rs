@@ -257,7 +257,8 @@ mod streaming;
 mod template;
 
 pub use helpers::{
-    cookie, form_value, json_string, patch_vary_headers, quote, require_method, unquote,
+    cookie, form_value, is_safe_redirect, json_string, patch_vary_headers, quote, require_method,
+    unquote,
 };
 pub use template::{Filtered, Map, TemplateResponse, Value, json};
 

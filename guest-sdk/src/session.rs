@@ -79,9 +79,11 @@ pub fn cycle_key(req: &Request) {
     req.set_attribute(CYCLE_KEY_ATTRIBUTE, "1");
 }
 
-/// `request.session.flush()`: the data and the cookie deleted.
+/// `request.session.flush()`: the data and its row deleted, and anything
+/// stored later in the request goes under a new key, never the old one.
 pub fn flush(req: &Request) {
     req.set_attribute(ATTRIBUTE, "");
+    cycle_key(req);
 }
 
 /// Form encoding (`application/x-www-form-urlencoded`): what `form_value`

@@ -13,6 +13,10 @@
 //! Logging in is Django's `login()`: a new session key and a new CSRF
 //! secret (`shallot_guest::auth::login`).
 //!
+//! An unknown user costs the same PBKDF2 work as a known one
+//! (`dummy_iterations`, 10,000: set it to your hashes' count), as Django's
+//! `ModelBackend` hashes once anyway.
+//!
 //! Config: `database` (`default`), `template` (a template for the page,
 //! given `error` and `next`; a bare form without one), `redirect_url`
 //! (where to go without `next`: Django's `LOGIN_REDIRECT_URL`, `/`).
@@ -21,8 +25,8 @@
 use base64::Engine;
 use shallot_guest::sql::{Connection, Value};
 use shallot_guest::{
-    Error, Request, Response, TemplateResponse, ViewInfo, config, form_value, json, require_method,
-    view,
+    Error, Request, Response, TemplateResponse, ViewInfo, config, form_value, is_safe_redirect,
+    json, require_method, view,
 };
 
 const INVALID: &str = "Please enter a correct username and password. \
@@ -62,6 +66,18 @@ fn check_password(password: &str, encoded: &str) -> bool {
             == 0
 }
 
+/// A hash no password matches, at `dummy_iterations` (the cost of the
+/// stored hashes; 10,000 like the examples' demo users): what an unknown
+/// username is checked against.
+fn dummy_hash() -> String {
+    let iterations = config::get("dummy_iterations")
+        .and_then(|n| n.parse::<u32>().ok())
+        .unwrap_or(10_000);
+    format!(
+        "pbkdf2_sha256${iterations}$shallot-dummy-salt$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="
+    )
+}
+
 /// The login page: the `template` from config (Django's
 /// `LoginView.template_name`) with `error` and `next` in its context, or
 /// a bare form.
@@ -87,7 +103,7 @@ fn form(req: &Request, body: &str, error: Option<&str>) -> Result<Response, Erro
 fn next_url(req: &Request, body: &str) -> Option<String> {
     form_value(body, "next")
         .or_else(|| form_value(&req.query(), "next"))
-        .filter(|n| n.starts_with('/') && !n.starts_with("//") && !n.starts_with("/\\"))
+        .filter(|n| is_safe_redirect(n))
 }
 
 #[view]
@@ -104,11 +120,18 @@ fn login(req: &Request, _view: ViewInfo) -> Result<Response, Error> {
     let password = form_value(&body, "password").unwrap_or_default();
     let database = config::get("database").unwrap_or_else(|| "default".to_owned());
     let rows = Connection::open(&database)?.query(
-        "SELECT password FROM auth_user WHERE username = $1 AND is_active",
+        "SELECT password, CASE WHEN is_active THEN 1 ELSE 0 END AS active \
+         FROM auth_user WHERE username = $1",
         &[username.clone().into()],
     )?;
+    // As Django's ModelBackend: a password is hashed whether or not the
+    // user exists (against a dummy hash of the configured cost), and
+    // `is_active` is checked after it, so the time taken does not tell
+    // which usernames exist.
     let stored = rows.get(0, "password").and_then(Value::as_str);
-    if !stored.is_some_and(|hash| check_password(&password, hash)) {
+    let matches = check_password(&password, stored.unwrap_or(&dummy_hash()));
+    let active = rows.get(0, "active").and_then(Value::as_i64) == Some(1);
+    if stored.is_none() || !matches || !active {
         return form(req, &body, Some(INVALID));
     }
     shallot_guest::auth::login(req, &username);

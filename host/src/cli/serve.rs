@@ -103,8 +103,13 @@ async fn drain_then_stop(live: Arc<LivePipeline>, drain: std::time::Duration) {
     shutdown_signal().await;
     live.start_draining();
     if !drain.is_zero() {
-        tracing::info!("draining: health checks answer 503 for {drain:?}, then stopping");
-        tokio::time::sleep(drain).await;
+        tracing::info!(
+            "draining: health checks answer 503 for {drain:?}, then stopping (signal again to stop now)"
+        );
+        tokio::select! {
+            () = tokio::time::sleep(drain) => {}
+            () = shutdown_signal() => {}
+        }
     }
 }
 

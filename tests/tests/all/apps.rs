@@ -136,7 +136,7 @@ pub(crate) async fn account() {
     let cookie = cookie(&run(&p, login_request("carol")).await);
     let out = run(
         &p,
-        request("GET", "/accounts/logout/", &[("Cookie", &cookie)]),
+        request("POST", "/accounts/logout/", &[("Cookie", &cookie)]),
     )
     .await;
     assert_eq!(out.response.status(), 302);
@@ -150,6 +150,13 @@ pub(crate) async fn account() {
         302,
         "the session is gone from the store"
     );
+    // Django's LogoutView: POST only, so a link elsewhere cannot log out.
+    let out = run(
+        &p,
+        request("GET", "/accounts/logout/", &[("Cookie", &cookie)]),
+    )
+    .await;
+    assert_eq!(out.response.status(), 405);
     let bad = run(&p, login_request("no%20spaces")).await;
     assert_eq!(bad.response.status(), 400);
 }
@@ -159,11 +166,14 @@ pub(crate) async fn rate_limit() {
     let p = pipeline(&app(3)).await;
     for _ in 0..3 {
         assert_eq!(
-            run(&p, get("/accounts/logout/")).await.response.status(),
+            run(&p, request("POST", "/accounts/logout/", &[]))
+                .await
+                .response
+                .status(),
             302
         );
     }
-    let limited = run(&p, get("/accounts/logout/")).await;
+    let limited = run(&p, request("POST", "/accounts/logout/", &[])).await;
     assert_eq!(limited.response.status(), 429);
     let retry: u64 = limited.header("retry-after").unwrap().parse().unwrap();
     assert!((1..=60).contains(&retry), "Retry-After {retry}");

@@ -98,8 +98,12 @@ async fn sessions_sql(backend: Backend) {
     let last = if cookie.ends_with('0') { '1' } else { '0' };
     let forged = format!("{}{last}", &cookie[..cookie.len() - 1]);
     assert_eq!(page(&p, "/me/", &forged).await.body(), "hello, anonymous");
-    // Logging out deletes the row: the old cookie no longer logs in.
-    let out = page(&p, "/accounts/logout/", &cookie).await;
+    // Logging out (a POST) deletes the row: the old cookie no longer logs in.
+    let logout = http::Request::post("/accounts/logout/")
+        .header("Cookie", &cookie)
+        .body(bytes::Bytes::new())
+        .unwrap();
+    let out = run(&p, logout).await;
     assert_eq!(out.response.status(), 302);
     assert!(
         out.header("set-cookie")
@@ -141,6 +145,24 @@ async fn login(backend: Backend) {
     .await;
     assert_eq!(out.header("location").as_deref(), Some("/me/"));
     assert_eq!(page(&p, "/me/", &cookie(&out)).await.body(), "hello, alice");
+    // `next` must stay on this site, as Django's
+    // url_has_allowed_host_and_scheme decides: else the default, `/`.
+    for next in [
+        "//evil.example/",
+        "/%5Cevil.example/",
+        "/%09/evil.example/",
+        "https://evil.example/",
+    ] {
+        let out = run(
+            &p,
+            post(
+                &format!("/accounts/login/?next={next}"),
+                "username=alice&password=alice-secret",
+            ),
+        )
+        .await;
+        assert_eq!(out.header("location").as_deref(), Some("/"), "{next}");
+    }
 }
 
 async fn authentication(backend: Backend) {

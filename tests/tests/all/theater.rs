@@ -218,6 +218,7 @@ pub(crate) async fn theater() {
         .await;
     assert_eq!(forged.response.status(), 403);
     let csrf_before = v.cookies["csrftoken"].clone();
+    let token_before = csrf_token(v.get("/accounts/login/").await.body());
     let login = v.log_in("bob").await;
     assert_eq!(location(&login), "/bookings/mine/");
     // Django's login(): a new CSRF secret, and the session cookie is
@@ -226,6 +227,15 @@ pub(crate) async fn theater() {
         v.cookies["csrftoken"], csrf_before,
         "the CSRF secret rotates on login"
     );
+    // So a token handed out before login no longer passes.
+    let stale = v
+        .send(
+            "POST",
+            "/bookings/showtimes/1/book/",
+            &format!("csrfmiddlewaretoken={token_before}&seat=1"),
+        )
+        .await;
+    assert_eq!(stale.response.status(), 403, "{}", stale.body());
     let session = login.header("set-cookie").unwrap();
     assert!(
         session.contains("sessionid=")
