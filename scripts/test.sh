@@ -11,12 +11,18 @@ rustup toolchain install >/dev/null
 # cost disk (3 GB of target/debug/incremental).
 if [[ -n "${CI:-}" ]]; then export CARGO_INCREMENTAL=0; fi
 bash scripts/guest-toolchains.sh
-# The browser test's Chromium and chromedriver, from Debian's packages.
-if [[ ! -x /usr/bin/chromedriver || ! -x /usr/bin/chromium ]]; then
+# Real servers the tests start themselves, from Debian's packages: the
+# browser test's Chromium and chromedriver, Redis for the key-value stores
+# hosts share, HAProxy for the several-hosts test.
+missing=()
+[[ -x /usr/bin/chromium ]] || missing+=(chromium fonts-dejavu-core)
+[[ -x /usr/bin/chromedriver ]] || missing+=(chromium-driver)
+command -v redis-server >/dev/null || missing+=(redis-server)
+command -v haproxy >/dev/null || missing+=(haproxy)
+if (( ${#missing[@]} )); then
   sudo=(); [[ "$(id -u)" == 0 ]] || sudo=(sudo)
   "${sudo[@]}" apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq \
-    chromium chromium-driver fonts-dejavu-core >/dev/null
+  DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 # The SQL tests' PostgreSQL server (target/postgres, loopback only),
 # stopped however the suite ends.

@@ -37,7 +37,7 @@ mod templates;
 mod tests;
 mod urlconfs;
 
-pub use crate::capability::{Grants, KvQuota};
+pub use crate::capability::{Grants, KvQuota, RedisSpec};
 pub use error::ConfigError;
 use locate::Source;
 use schema::RawConfig;
@@ -72,6 +72,8 @@ pub struct Config {
     pub key_value_path: PathBuf,
     /// `[key_value]` size caps.
     pub key_value_quota: KvQuota,
+    /// `[key_value.NAME]`: the stores kept on Redis rather than in the file.
+    pub key_value_redis: BTreeMap<String, RedisSpec>,
     /// `[databases.NAME]`: the SQL databases behind `sql_databases`.
     pub databases: BTreeMap<String, crate::capability::sql::DatabaseSpec>,
     /// `[templates]`: folders and rendering limits.
@@ -275,6 +277,8 @@ impl Config {
         let server = server::server(&src, base, raw.server)?;
         let (defaults, limits) = limits::limits(&src, raw.limits)?;
         let key_value_quota = key_value::quota(&src, &raw.key_value)?;
+        let key_value_path = key_value::path(base, &raw.key_value);
+        let key_value_redis = key_value::redis_stores(&src, raw.key_value.stores)?;
         let middleware = component::middleware(&src, base, raw.middleware, &defaults)?;
         let views = component::views(&src, base, raw.views, &defaults)?;
         let (routes, router) = routes::compile(&src, &views, "routes", raw.routes)?;
@@ -292,8 +296,9 @@ impl Config {
             error_views,
             urlconfs,
             limits,
-            key_value_path: key_value::path(base, &raw.key_value),
+            key_value_path,
             key_value_quota,
+            key_value_redis,
             databases,
             templates,
             static_files,

@@ -223,14 +223,19 @@ impl Pipeline {
 
 /// The configure phase of every capability: what all components share.
 fn services(config: &Config) -> Result<Services, LoadError> {
-    let wants_kv = config.components().any(|c| (kv::GRANT.granted)(&c.grants));
-    let kv =
-        kv::configure(wants_kv, &config.key_value_path, config.key_value_quota).map_err(|e| {
-            LoadError::KeyValue {
-                path: config.key_value_path.clone(),
-                source: e.into(),
-            }
-        })?;
+    let granted = config
+        .components()
+        .flat_map(|c| c.grants.key_value_stores.iter().map(String::as_str));
+    let kv = kv::KvStores::configure(
+        granted,
+        &config.key_value_path,
+        config.key_value_quota,
+        &config.key_value_redis,
+    )
+    .map_err(|e| LoadError::KeyValue {
+        path: config.key_value_path.clone(),
+        source: e.into(),
+    })?;
     let granted = config
         .components()
         .flat_map(|c| c.grants.sql_databases.iter().map(|g| g.name.as_str()));

@@ -12,6 +12,7 @@ use tracing_subscriber::layer::SubscriberExt;
 
 pub mod databases;
 pub mod fuzz;
+pub mod redis;
 
 /// Paths of the guest components, one constant per crate in `guests/`.
 pub mod guests {

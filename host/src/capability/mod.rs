@@ -34,7 +34,7 @@ pub(crate) mod urls;
 
 use std::path::PathBuf;
 
-pub use kv::KvQuota;
+pub use kv::{KvQuota, RedisSpec};
 pub(crate) use outbound::check_host_pattern;
 
 /// Capabilities granted to one component. Everything is denied unless
@@ -90,7 +90,7 @@ pub(crate) struct Grant {
 #[derive(Clone)]
 pub(crate) struct Services {
     /// Opened only when some component is granted a store.
-    pub(crate) kv: Option<kv::KvDatabase>,
+    pub(crate) kv: Option<kv::KvStores>,
     pub(crate) outbound: outbound::OutboundClient,
     /// The databases some component is granted.
     pub(crate) sql: sql::SqlDatabases,

@@ -14,7 +14,7 @@ use std::path::Path;
 use wasmtime::component::ResourceTable;
 
 use super::config::ConfigView;
-use super::kv::{KvDatabase, KvQuota, KvView};
+use super::kv::{KvQuota, KvStores, KvView};
 use super::outbound::{AllowedHosts, OutboundClient, OutboundView};
 use super::types::TypesView;
 use super::urls::UrlsView;
@@ -28,7 +28,7 @@ pub(crate) struct Kit {
     pub(crate) label: String,
     pub(crate) config: Vec<(String, String)>,
     pub(crate) stores: Vec<String>,
-    pub(crate) kv: Option<KvDatabase>,
+    pub(crate) kv: Option<KvStores>,
     pub(crate) allowed: AllowedHosts,
     pub(crate) outbound: OutboundClient,
     pub(crate) router: Router,
@@ -58,7 +58,9 @@ impl Kit {
     /// Grants `stores`, over a database in `dir` with `quota`.
     pub(crate) fn with_stores(mut self, stores: &[&str], dir: &Path, quota: KvQuota) -> Self {
         self.stores = stores.iter().map(|s| (*s).to_owned()).collect();
-        self.kv = super::kv::configure(true, &dir.join("kv.redb"), quota).expect("opens");
+        let path = dir.join("kv.redb");
+        self.kv = KvStores::configure(stores.iter().copied(), &path, quota, &Default::default())
+            .expect("opens");
         self
     }
 

@@ -1,11 +1,17 @@
 //! `[key_value]`: where the stores behind `key_value_stores` live and how
-//! much one guest can make the host keep there.
+//! much one guest can make the host keep there. A store is in the embedded
+//! file unless a `[key_value.NAME]` table puts it on a Redis server.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use toml::Spanned;
 
 use super::locate::Source;
-use super::schema::RawKeyValue;
+use super::schema::{RawKeyValue, RawKvStore};
 use super::{ConfigError, KvQuota};
+use crate::capability::kv::RedisSpec;
 
 /// Where key-value data lives unless `[key_value] path` says otherwise.
 const DEFAULT_KV_PATH: &str = ".shallot/kv.redb";
@@ -35,4 +41,67 @@ pub(super) fn quota(src: &Source<'_>, raw: &RawKeyValue) -> Result<KvQuota, Conf
 /// `[key_value] path`, resolved against `base`, the config file's folder.
 pub(super) fn path(base: &Path, raw: &RawKeyValue) -> PathBuf {
     base.join(raw.path.as_deref().unwrap_or(DEFAULT_KV_PATH))
+}
+
+/// Every `[key_value.NAME]`: the stores kept on Redis, by name.
+pub(super) fn redis_stores(
+    src: &Source<'_>,
+    raw: BTreeMap<Spanned<String>, Spanned<RawKvStore>>,
+) -> Result<BTreeMap<String, RedisSpec>, ConfigError> {
+    let mut stores = BTreeMap::new();
+    for (name, store) in raw {
+        let field = format!("key_value.{}", name.get_ref());
+        if name.get_ref().is_empty()
+            || !name
+                .get_ref()
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+        {
+            return Err(src.error(
+                name.span(),
+                &field,
+                "a store name is letters, digits, `_` and `-`".to_owned(),
+            ));
+        }
+        let store = store.into_inner();
+        let url = &store.url;
+        // The client is built without TLS: say so rather than fail at the
+        // first request.
+        if url.get_ref().starts_with("rediss://") {
+            return Err(src.error(
+                url.span(),
+                &format!("{field}.url"),
+                "rediss:// (TLS) is not supported: use redis:// on a private network, \
+                 or a TLS tunnel on loopback"
+                    .to_owned(),
+            ));
+        }
+        if let Err(e) = RedisSpec::check_url(url.get_ref()) {
+            return Err(src.error(
+                url.span(),
+                &format!("{field}.url"),
+                format!("not a Redis URL: {e}"),
+            ));
+        }
+        let timeout_ms = src
+            .bounded_opt(
+                store.timeout_ms.as_ref(),
+                &format!("{field}.timeout_ms"),
+                1,
+                60_000,
+            )?
+            .unwrap_or(1_000);
+        let prefix = store
+            .prefix
+            .unwrap_or_else(|| format!("shallot:{}:", name.get_ref()));
+        stores.insert(
+            name.into_inner(),
+            RedisSpec {
+                url: url.get_ref().clone(),
+                prefix,
+                timeout: Duration::from_millis(timeout_ms),
+            },
+        );
+    }
+    Ok(stores)
 }

@@ -178,13 +178,83 @@ pub(super) struct RawLimits {
     pub(super) concurrent_instances: Option<Number>,
 }
 
-/// `[key_value]`.
-#[derive(Deserialize, Default)]
-#[serde(deny_unknown_fields)]
+/// `[key_value]`: its own settings, and a `[key_value.NAME]` table for
+/// each store kept elsewhere than the embedded file (Redis).
+#[derive(Default)]
 pub(super) struct RawKeyValue {
     pub(super) path: Option<String>,
     pub(super) max_value_kib: Option<Number>,
     pub(super) store_quota_mib: Option<Number>,
+    pub(super) stores: BTreeMap<Spanned<String>, Spanned<RawKvStore>>,
+}
+
+/// `[key_value.NAME]`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawKvStore {
+    pub(super) url: Spanned<String>,
+    pub(super) prefix: Option<String>,
+    pub(super) timeout_ms: Option<Number>,
+}
+
+/// By hand rather than derived: serde's `flatten` (the derive's way to mix
+/// fixed keys with a map) buffers values and loses toml's spans, so errors
+/// inside a store's table could not name their line. Every key that is not
+/// one of `[key_value]`'s own must be a store's table.
+impl<'de> Deserialize<'de> for RawKeyValue {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Fields;
+        impl<'de> serde::de::Visitor<'de> for Fields {
+            type Value = RawKeyValue;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("the [key_value] table")
+            }
+
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<RawKeyValue, A::Error> {
+                let mut raw = RawKeyValue::default();
+                while let Some(key) = map.next_key::<Spanned<String>>()? {
+                    match key.get_ref().as_str() {
+                        "path" => raw.path = Some(map.next_value()?),
+                        "max_value_kib" => raw.max_value_kib = Some(map.next_value()?),
+                        "store_quota_mib" => raw.store_quota_mib = Some(map.next_value()?),
+                        _ => {
+                            let store = map.next_value::<StoreTable>()?.0;
+                            raw.stores.insert(key, store);
+                        }
+                    }
+                }
+                Ok(raw)
+            }
+        }
+        deserializer.deserialize_map(Fields)
+    }
+}
+
+/// A `[key_value.NAME]` table, named as such when something else stands
+/// in its place (a misspelt `[key_value]` setting, most likely).
+struct StoreTable(Spanned<RawKvStore>);
+
+impl<'de> Deserialize<'de> for StoreTable {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        Spanned::<RawKvStore>::deserialize(deserializer)
+            .map(StoreTable)
+            .map_err(|e| {
+                let message = e.to_string();
+                if message.contains("invalid type") {
+                    serde::de::Error::custom(
+                        "unknown field: [key_value] has `path`, `max_value_kib` and \
+                         `store_quota_mib`; any other key is a store's table \
+                         `[key_value.NAME]` with `url = \"redis://...\"`",
+                    )
+                } else {
+                    e
+                }
+            })
+    }
 }
 
 /// `[databases.NAME]`.

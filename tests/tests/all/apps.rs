@@ -7,7 +7,7 @@ use shallot_tests::{Outcome, get, pipeline, request, run};
 /// The sessions example's stack with a fresh database. The signing secret
 /// is read from a granted environment variable; PATH is always set, so the
 /// test needs no process-wide `set_var`.
-fn app(limit: u32) -> String {
+pub(crate) fn app(limit: u32) -> String {
     let kv = shallot_tests::fresh_kv_path();
     format!(
         r#"
@@ -60,7 +60,7 @@ view = "whoami"
     )
 }
 
-fn login_request(user: &str) -> http::Request<bytes::Bytes> {
+pub(crate) fn login_request(user: &str) -> http::Request<bytes::Bytes> {
     http::Request::post("/accounts/login/?next=/me/")
         .header("Content-Type", "application/x-www-form-urlencoded")
         .body(bytes::Bytes::from(format!("username={user}")))
@@ -68,7 +68,7 @@ fn login_request(user: &str) -> http::Request<bytes::Bytes> {
 }
 
 /// `sessionid=<value>` from a response's Set-Cookie.
-fn cookie(out: &Outcome) -> String {
+pub(crate) fn cookie(out: &Outcome) -> String {
     let set = out.header("set-cookie").expect("a session cookie");
     set.split(';').next().unwrap().to_owned()
 }

@@ -16,6 +16,7 @@ mod quickstart;
 mod responses;
 mod routing;
 mod sandbox;
+mod shared_state;
 mod socket;
 mod sql;
 mod standard;

@@ -2,20 +2,28 @@
 //! component opens only the stores its config grants; every store is its
 //! own namespace.
 //!
-//! Every operation runs on tokio's blocking pool: a redb commit writes and
-//! syncs the file, and a guest's write must not stall the other requests of
-//! the async worker it runs on. The bytes an operation moves (key and value
-//! in, value out) are charged to the calling hook's CPU budget like any
-//! copy; its time is not, because most of it is waiting (for the file's
-//! write lock, for fsync) that a busy machine stretches, and values and
-//! stores are capped.
+//! A store lives in the embedded redb file (the default) or on a Redis
+//! server (`[key_value.NAME] url`), which hosts behind a load balancer
+//! share; the guest cannot tell them apart. File operations run on tokio's
+//! blocking pool: a redb commit writes and syncs the file, and a guest's
+//! write must not stall the other requests of the async worker it runs on.
+//! The bytes an operation moves (key and value in, value out) are charged
+//! to the calling hook's CPU budget like any copy; its time is not, because
+//! most of it is waiting (for the file's write lock, for fsync, for the
+//! network) that a busy machine stretches, and values and stores are capped.
 //!
-//! The caps are `[key_value] max_value_kib` and `store_quota_mib`; a write
-//! that would pass one is a `quota-exceeded` error for the guest.
+//! The caps are `[key_value] max_value_kib` (both backends) and
+//! `store_quota_mib` (the file; a Redis server's own `maxmemory` caps its
+//! stores); a write that would pass one is a `quota-exceeded` error for the
+//! guest. A Redis server out of reach is `unavailable` (503 if the guest
+//! passes it on).
 
+mod redis;
 mod store;
+mod stores;
+#[cfg(test)]
+mod tests;
 
-use std::path::Path;
 use std::time::Duration;
 
 use wasmtime::component::{HasData, Linker, Resource, ResourceTable};
@@ -27,8 +35,10 @@ use crate::bindings::types::{Error, ErrorKind};
 use crate::limits::Meter;
 use crate::resources::KvStoreHandle;
 
+pub use redis::RedisSpec;
+pub(crate) use store::KvError;
 pub use store::KvQuota;
-pub(crate) use store::{KvDatabase, KvError};
+pub(crate) use stores::KvStores;
 
 /// The grant that links this interface: `key_value_stores = [...]`.
 pub(crate) const GRANT: Grant = Grant {
@@ -36,16 +46,6 @@ pub(crate) const GRANT: Grant = Grant {
     field: "key_value_stores",
     granted: |g| !g.key_value_stores.is_empty(),
 };
-
-/// Configure phase, once per pipeline: opens the database file if some
-/// component is granted a store (`wanted`), shared by all of them.
-pub(crate) fn configure(
-    wanted: bool,
-    path: &Path,
-    quota: KvQuota,
-) -> Result<Option<KvDatabase>, KvError> {
-    wanted.then(|| KvDatabase::open(path, quota)).transpose()
-}
 
 /// What the key-value host functions reach, per request: the store's
 /// table (for open stores) and meter, the component's grant and the
@@ -57,7 +57,7 @@ pub(crate) struct KvView<'a> {
     pub(crate) component: &'a str,
     /// The stores its `key_value_stores` grants.
     pub(crate) stores: &'a [String],
-    pub(crate) db: Option<&'a KvDatabase>,
+    pub(crate) db: Option<&'a KvStores>,
 }
 
 struct Kv;
@@ -74,30 +74,29 @@ pub(crate) fn add_to_linker<T: Send + 'static>(
     key_value::add_to_linker::<T, Kv>(linker, view)
 }
 
-/// A failed operation as the guest sees it: a full store is told apart.
+/// A failed operation as the guest sees it: a full store and an
+/// unreachable server are told apart.
 fn guest_error(e: KvError) -> HostError {
     let kind = match e {
         KvError::ValueTooLarge { .. } | KvError::QuotaExceeded { .. } => ErrorKind::QuotaExceeded,
+        KvError::Unavailable(_) => ErrorKind::Unavailable,
         _ => ErrorKind::Internal,
     };
     HostError::guest(kind, format!("key-value: {e}"))
 }
 
 impl KvView<'_> {
-    /// Runs `op` on the store `handle` names, off the async workers.
-    async fn run<T: Send + 'static>(
+    /// Runs `op` on the store `handle` names.
+    async fn with_store<T>(
         &mut self,
         handle: &Resource<KvStoreHandle>,
-        op: impl FnOnce(&KvDatabase, &str) -> Result<T, KvError> + Send + 'static,
+        op: impl AsyncFnOnce(&KvStores, &str) -> Result<T, KvError>,
     ) -> HostResult<T> {
         let name = self.table.get(handle)?.name.clone();
         let db = self
             .db
-            .cloned()
             .ok_or_else(|| wasmtime::Error::msg("key-value store used without a database"))?;
-        super::blocking(move || op(&db, &name))
-            .await?
-            .map_err(guest_error)
+        op(db, &name).await.map_err(guest_error)
     }
 
     /// Checked on every call, not only at link time: the grant names the
@@ -121,7 +120,9 @@ impl KvView<'_> {
         key: String,
     ) -> HostResult<Option<Vec<u8>>> {
         self.meter.charge_copy(key.len())?;
-        let value = self.run(store, move |db, name| db.get(name, &key)).await?;
+        let value = self
+            .with_store(store, async |db, name| db.get(name, key).await)
+            .await?;
         if let Some(value) = &value {
             self.meter.charge_copy(value.len())?;
         }
@@ -160,8 +161,8 @@ impl HostStore for KvView<'_> {
     ) -> wasmtime::Result<Result<(), Error>> {
         self.meter.charge_copy(key.len() + value.len())?;
         trappable(
-            self.run(&store, move |db, name| {
-                db.set(name, &key, &value, ttl(ttl_ms))
+            self.with_store(&store, async |db, name| {
+                db.set(name, key, value, ttl(ttl_ms)).await
             })
             .await,
         )
@@ -174,7 +175,7 @@ impl HostStore for KvView<'_> {
     ) -> wasmtime::Result<Result<bool, Error>> {
         self.meter.charge_copy(key.len())?;
         trappable(
-            self.run(&store, move |db, name| db.delete(name, &key))
+            self.with_store(&store, async |db, name| db.delete(name, key).await)
                 .await,
         )
     }
@@ -188,8 +189,8 @@ impl HostStore for KvView<'_> {
     ) -> wasmtime::Result<Result<i64, Error>> {
         self.meter.charge_copy(key.len())?;
         trappable(
-            self.run(&store, move |db, name| {
-                db.increment(name, &key, delta, ttl(ttl_ms))
+            self.with_store(&store, async |db, name| {
+                db.increment(name, key, delta, ttl(ttl_ms)).await
             })
             .await,
         )
@@ -201,12 +202,10 @@ impl HostStore for KvView<'_> {
         key: String,
     ) -> wasmtime::Result<Result<Option<u64>, Error>> {
         self.meter.charge_copy(key.len())?;
+        let left = self.with_store(&store, async |db, name| db.ttl(name, key).await);
         trappable(
-            self.run(&store, move |db, name| {
-                let left = db.ttl(name, &key)?;
-                Ok(left.map(|t| u64::try_from(t.as_millis()).unwrap_or(u64::MAX)))
-            })
-            .await,
+            left.await
+                .map(|t| t.map(|t| u64::try_from(t.as_millis()).unwrap_or(u64::MAX))),
         )
     }
 

@@ -48,6 +48,10 @@ pub(crate) enum KvError {
     /// bare because callers already say which database it is.
     #[error("{0}")]
     Db(String),
+    /// The store's server could not be reached in time (Redis): the
+    /// request may be retried, this one gets 503.
+    #[error("unavailable: {0}")]
+    Unavailable(String),
     /// `increment` found a value that is not a decimal i64.
     #[error("key {key:?} does not hold a decimal 64-bit integer")]
     NotAnInteger {
@@ -480,38 +484,6 @@ mod tests {
     }
 
     #[test]
-    fn get_set_delete_round_trip() {
-        let (_dir, db) = open();
-        assert_eq!(get(&db, "s", "k"), None);
-        db.set("s", "k", b"one", None).unwrap();
-        db.set("s", "k", b"two", None).unwrap();
-        assert_eq!(get(&db, "s", "k").as_deref(), Some("two"));
-        assert!(db.delete("s", "k").unwrap());
-        assert!(!db.delete("s", "k").unwrap());
-        assert_eq!(get(&db, "s", "k"), None);
-        db.set("", "", b"", None).unwrap();
-        assert_eq!(get(&db, "", "").as_deref(), Some(""));
-        let huge = vec![7u8; 8 << 20];
-        db.set("s", "huge", &huge, None).unwrap();
-        assert_eq!(db.get("s", "huge").unwrap(), Some(huge));
-    }
-
-    #[test]
-    fn expired_keys_are_absent_everywhere() {
-        let (_dir, db) = open();
-        db.set("s", "gone", b"v", SHORT).unwrap();
-        db.set("s", "kept", b"v", None).unwrap();
-        db.set("s", "zero", b"v", Some(Duration::ZERO)).unwrap();
-        assert_eq!(get(&db, "s", "zero"), None);
-        assert!(get(&db, "s", "gone").is_some());
-        sleep(PAST_SHORT);
-        assert_eq!(get(&db, "s", "gone"), None);
-        assert_eq!(db.ttl("s", "gone").unwrap(), None);
-        assert!(!db.delete("s", "gone").unwrap());
-        assert!(get(&db, "s", "kept").is_some());
-    }
-
-    #[test]
     fn writes_purge_expired_entries_but_not_replaced_ones() {
         let (_dir, db) = open();
         for i in 0..10 {
@@ -524,53 +496,6 @@ mod tests {
         assert_eq!(txn.open_table(ENTRIES).unwrap().len().unwrap(), 2);
         assert_eq!(txn.open_table(EXPIRIES).unwrap().len().unwrap(), 0);
         assert_eq!(get(&db, "s", "0").as_deref(), Some("permanent"));
-    }
-
-    #[test]
-    fn increment_keeps_the_first_expiry() {
-        let (_dir, db) = open();
-        let window = Duration::from_millis(300);
-        assert_eq!(db.increment("s", "n", 5, Some(window)).unwrap(), 5);
-        let first = db.ttl("s", "n").unwrap().unwrap();
-        assert!(first <= window);
-        sleep(Duration::from_millis(50));
-        let later = Some(Duration::from_secs(60));
-        assert_eq!(db.increment("s", "n", -2, later).unwrap(), 3);
-        assert!(db.ttl("s", "n").unwrap().unwrap() < first, "window slid");
-        assert_eq!(get(&db, "s", "n").as_deref(), Some("3"));
-        sleep(window);
-        assert_eq!(db.increment("s", "n", 1, None).unwrap(), 1);
-        assert_eq!(db.ttl("s", "n").unwrap(), None);
-    }
-
-    #[test]
-    fn increment_rejects_non_integers_and_overflow() {
-        let (_dir, db) = open();
-        db.set("s", "text", b"abc", None).unwrap();
-        let err = db.increment("s", "text", 1, None).unwrap_err();
-        assert!(
-            matches!(err, KvError::NotAnInteger { ref key } if key == "text"),
-            "{err}"
-        );
-        db.set("s", "max", i64::MAX.to_string().as_bytes(), None)
-            .unwrap();
-        let err = db.increment("s", "max", 1, None).unwrap_err();
-        assert!(matches!(err, KvError::Overflow { .. }), "{err}");
-        assert_eq!(db.increment("s", "max", 0, None).unwrap(), i64::MAX);
-        assert_eq!(db.increment("s", "min", i64::MIN, None).unwrap(), i64::MIN);
-        assert!(db.increment("s", "min", -1, None).is_err());
-    }
-
-    #[test]
-    fn ttl_reports_remaining_time() {
-        let (_dir, db) = open();
-        assert_eq!(db.ttl("s", "missing").unwrap(), None);
-        db.set("s", "forever", b"v", None).unwrap();
-        assert_eq!(db.ttl("s", "forever").unwrap(), None);
-        db.set("s", "soon", b"v", Some(Duration::from_secs(10)))
-            .unwrap();
-        let left = db.ttl("s", "soon").unwrap().unwrap();
-        assert!(left > Duration::from_secs(9) && left <= Duration::from_secs(10));
     }
 
     #[test]
@@ -596,22 +521,6 @@ mod tests {
         let db = KvDatabase::open(&path, BIG).unwrap();
         assert_eq!(get(&db, "s", "k").as_deref(), Some("persisted"));
         assert!(db.ttl("s", "t").unwrap().is_some());
-    }
-
-    #[test]
-    fn concurrent_increments_are_atomic() {
-        let (_dir, db) = open();
-        std::thread::scope(|scope| {
-            for _ in 0..8 {
-                let db = db.clone();
-                scope.spawn(move || {
-                    for _ in 0..100 {
-                        db.increment("s", "n", 1, None).unwrap();
-                    }
-                });
-            }
-        });
-        assert_eq!(get(&db, "s", "n").as_deref(), Some("800"));
     }
 
     #[test]
