@@ -32,3 +32,7 @@ trap 'bash scripts/postgres.sh stop' EXIT
 cargo fmt --all --check
 cargo clippy --workspace --all-targets -- -D warnings
 cargo test --workspace
+# Three hosts behind HAProxy on Redis and PostgreSQL: sessions, a rate
+# limit and a booking across hosts, a host killed and a config rolled
+# under load (about a minute).
+bash scripts/cluster.sh

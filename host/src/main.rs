@@ -156,7 +156,13 @@ fn run() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("SHALLOT_LOG")
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+                // PostgreSQL's notices arrive at info: a connection given
+                // back after a write is rolled back to be safe, and the
+                // server's "no transaction in progress" would log a line
+                // per write request.
+                .unwrap_or_else(|_| {
+                    tracing_subscriber::EnvFilter::new("info,tokio_postgres::connection=warn")
+                }),
         )
         .with_writer(std::io::stderr)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))

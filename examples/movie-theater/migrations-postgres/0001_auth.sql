@@ -1,0 +1,1 @@
+../../auth/migrations/postgres/0001_auth.sql
