@@ -1,7 +1,8 @@
 //! The admin endpoint on its own listener (configure `[server] admin`):
 //! `GET /status` answers with the active version, each component's hash,
 //! the load time and the last reload error; `GET /health` is the health
-//! check (`server::health`). On loopback it is open; anywhere else the
+//! check (`server::health`); `GET /metrics` serves the Prometheus metrics
+//! (`crate::metrics`). On loopback it is open; anywhere else the
 //! config must name a token (`admin_token_env`) and every request must
 //! send it as `Authorization: Bearer <token>`, else 401.
 
@@ -108,11 +109,20 @@ fn answer(live: &LivePipeline, path: &str) -> http::Response<Full<Bytes>> {
         health::headers(resp.headers_mut());
         return resp;
     }
+    if path == "/metrics" {
+        let text = live.current().metrics_text();
+        let mut resp = http::Response::new(Full::new(Bytes::from(text)));
+        resp.headers_mut().insert(
+            http::header::CONTENT_TYPE,
+            http::HeaderValue::from_static(crate::metrics::CONTENT_TYPE),
+        );
+        return resp;
+    }
     let (status, body) = match path {
         "/status" => (200, live.status().to_json().to_string()),
         _ => (
             404,
-            r#"{"error": "not found; try /status or /health"}"#.to_owned(),
+            r#"{"error": "not found; try /status, /health or /metrics"}"#.to_owned(),
         ),
     };
     json(status, body)

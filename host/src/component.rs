@@ -13,6 +13,7 @@ use crate::config::{ComponentSpec, InstancePolicy};
 use crate::context::ComponentContext;
 use crate::hooks::{Hook, HookIndices};
 use crate::instance::InstancePool;
+use crate::metrics::{ComponentMetrics, Metrics};
 use crate::state::RequestState;
 
 /// What every loaded component has, whatever its role.
@@ -21,6 +22,9 @@ pub(crate) struct Loaded {
     pub(crate) context: Arc<ComponentContext>,
     /// Warm instances, under the `reuse` policy.
     pub(crate) pool: Option<Arc<InstancePool>>,
+    /// Its metric handles, set once its pipeline has loaded (calls made
+    /// while loading are not traffic, and are not counted).
+    pub(crate) metrics: Option<Arc<ComponentMetrics>>,
 }
 
 impl Loaded {
@@ -33,7 +37,31 @@ impl Loaded {
             InstancePolicy::PerRequest => None,
             InstancePolicy::Reuse(policy) => Some(InstancePool::new(policy)),
         };
-        Loaded { pre, context, pool }
+        Loaded {
+            pre,
+            context,
+            pool,
+            metrics: None,
+        }
+    }
+
+    /// Counts its calls in `metrics`, as component `name` exporting
+    /// `hooks` (and the fuel it spends, when the engine `counts_fuel`).
+    pub(crate) fn observe(
+        &mut self,
+        metrics: &Metrics,
+        name: &str,
+        hooks: &[Hook],
+        counts_fuel: bool,
+    ) {
+        let handles = ComponentMetrics::new(metrics, name, hooks, counts_fuel);
+        self.metrics = Some(Arc::new(handles));
+    }
+
+    /// Its name and idle instances, for the pool gauge: `None` without a
+    /// pool.
+    pub(crate) fn idle_sample(&self) -> Option<(&Arc<str>, usize)> {
+        Some((self.metrics.as_ref()?.name(), self.pool.as_ref()?.idle()))
     }
 
     fn idle_instances(&self) -> Option<usize> {

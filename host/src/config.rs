@@ -147,6 +147,11 @@ pub struct ServerConfig {
     /// With TLS: a plain-HTTP listener here answers every request with a
     /// 301 to the same URL over HTTPS.
     pub redirect_http: Option<SocketAddr>,
+    /// Example: `server_timing = true`: every response the chain gives
+    /// gets a `Server-Timing` header with each layer's time (added after
+    /// the chain, so no middleware sees it). Off by default: it tells any
+    /// client how long each layer took.
+    pub server_timing: bool,
 }
 
 /// `[server.tls]`: the certificate chain and key files.
@@ -187,6 +192,7 @@ impl Default for ServerConfig {
             h2c: false,
             max_concurrent_streams: 100,
             redirect_http: None,
+            server_timing: false,
         }
     }
 }

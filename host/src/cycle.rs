@@ -35,6 +35,7 @@ use crate::component::{ContextProcessorComponent, Loaded, MiddlewareComponent, V
 use crate::error::{Failure, response_for_failure};
 use crate::hooks::Hook;
 use crate::instance::{InstancePool, Slot, classify, instantiate};
+use crate::metrics::{Layer, Routes, Trace, failure_kind};
 use crate::resources::{RequestResource, ResponseResource};
 use crate::router::ResolverMatch;
 use crate::statics::StaticFiles;
@@ -55,6 +56,10 @@ pub(crate) struct Chain<'p> {
     pub(crate) static_files: &'p StaticFiles,
     /// The whole-request deadline, also each streamed chunk's.
     pub(crate) request_timeout: std::time::Duration,
+    /// The routes' metric labels.
+    pub(crate) routes: &'p Routes,
+    /// Whether each layer is timed for `Server-Timing`.
+    pub(crate) server_timing: bool,
 }
 
 /// One request's run through the pipeline.
@@ -75,6 +80,8 @@ pub(crate) struct Invocation<'p> {
     /// The error view's slot and pool, like the view's.
     error_slot: Option<Slot>,
     error_pool: Option<Arc<InstancePool>>,
+    /// The route resolved and the layers' times, for the metrics.
+    trace: Trace<'p>,
 }
 
 impl<'p> Invocation<'p> {
@@ -95,12 +102,31 @@ impl<'p> Invocation<'p> {
             processor_slots,
             error_slot: None,
             error_pool: None,
+            trace: Trace::new(pipeline.server_timing),
         }
     }
 
-    /// Runs the whole cycle and returns the final response, with the rest
-    /// of its body when it streams.
-    pub(crate) async fn run(mut self) -> Finished {
+    /// Runs the whole cycle within the request's deadline and returns the
+    /// final response, with the rest of its body when it streams, and what
+    /// the run leaves for the metrics. Past the deadline the response is a
+    /// 504, and the instances in use are dropped, never given back.
+    pub(crate) async fn run(mut self) -> (Finished, Trace<'p>) {
+        let deadline = self.pipeline.request_timeout;
+        let finished = match tokio::time::timeout(deadline, self.cycle()).await {
+            Ok(finished) => finished,
+            Err(_) => {
+                tracing::error!(
+                    path = self.request.path,
+                    "request ran past its {deadline:?} deadline"
+                );
+                (crate::error::timeout_response(), None)
+            }
+        };
+        (finished, self.trace)
+    }
+
+    /// The cycle, then the instances of `reuse` components given back.
+    async fn cycle(&mut self) -> Finished {
         let mut resp = self.middleware_chain().await;
         if resp.template.is_some() {
             // Only a template response from process_view, the view or
@@ -264,6 +290,9 @@ impl<'p> Invocation<'p> {
                 .await;
         };
         let info = view_info(&matched);
+        self.trace.route = pipeline
+            .routes
+            .get(matched.route_name.as_deref().unwrap_or(&matched.view));
 
         // Apply view middleware, top to bottom.
         for k in 0..self.pipeline.middleware.len() {
@@ -308,12 +337,12 @@ impl<'p> Invocation<'p> {
 
     async fn process_request(&mut self, k: usize) -> Result<Option<Resp>, Failure> {
         let pipeline = self.pipeline;
-        let Some(hook) = &pipeline.middleware[k].hooks.process_request else {
+        let Some(indices) = &pipeline.middleware[k].hooks.process_request else {
             return Ok(None);
         };
-        self.call(k, async |g, req| {
+        self.call(k, Hook::ProcessRequest, async |g, req| {
             let returned = g
-                .export(hook)?
+                .export(indices)?
                 .call_process_request(&mut g.store, req)
                 .await?;
             g.take_optional(returned)
@@ -323,12 +352,12 @@ impl<'p> Invocation<'p> {
 
     async fn process_view(&mut self, k: usize, info: &ViewInfo) -> Result<Option<Resp>, Failure> {
         let pipeline = self.pipeline;
-        let Some(hook) = &pipeline.middleware[k].hooks.process_view else {
+        let Some(indices) = &pipeline.middleware[k].hooks.process_view else {
             return Ok(None);
         };
-        self.call(k, async |g, req| {
+        self.call(k, Hook::ProcessView, async |g, req| {
             let returned = g
-                .export(hook)?
+                .export(indices)?
                 .call_process_view(&mut g.store, req, info)
                 .await?;
             g.take_optional(returned)
@@ -342,12 +371,12 @@ impl<'p> Invocation<'p> {
         error: &Error,
     ) -> Result<Option<Resp>, Failure> {
         let pipeline = self.pipeline;
-        let Some(hook) = &pipeline.middleware[k].hooks.process_exception else {
+        let Some(indices) = &pipeline.middleware[k].hooks.process_exception else {
             return Ok(None);
         };
-        self.call(k, async |g, req| {
+        self.call(k, Hook::ProcessException, async |g, req| {
             let returned = g
-                .export(hook)?
+                .export(indices)?
                 .call_process_exception(&mut g.store, req, error)
                 .await?;
             g.take_optional(returned)
@@ -357,13 +386,13 @@ impl<'p> Invocation<'p> {
 
     async fn process_template_response(&mut self, k: usize, resp: Resp) -> Result<Resp, Failure> {
         let pipeline = self.pipeline;
-        let Some(hook) = &pipeline.middleware[k].hooks.process_template_response else {
+        let Some(indices) = &pipeline.middleware[k].hooks.process_template_response else {
             return Ok(resp);
         };
-        self.call(k, async |g, req| {
+        self.call(k, Hook::ProcessTemplateResponse, async |g, req| {
             let resp = g.lend_response(resp)?;
             let returned = g
-                .export(hook)?
+                .export(indices)?
                 .call_process_template_response(&mut g.store, req, resp)
                 .await?;
             g.take_response(returned)
@@ -373,13 +402,13 @@ impl<'p> Invocation<'p> {
 
     async fn process_response(&mut self, k: usize, resp: Resp) -> Result<Resp, Failure> {
         let pipeline = self.pipeline;
-        let Some(hook) = &pipeline.middleware[k].hooks.process_response else {
+        let Some(indices) = &pipeline.middleware[k].hooks.process_response else {
             return Ok(resp);
         };
-        self.call(k, async |g, req| {
+        self.call(k, Hook::ProcessResponse, async |g, req| {
             let resp = g.lend_response(resp)?;
             let returned = g
-                .export(hook)?
+                .export(indices)?
                 .call_process_response(&mut g.store, req, resp)
                 .await?;
             g.take_response(returned)
@@ -397,17 +426,24 @@ impl<'p> Invocation<'p> {
         };
         self.view_pool = view.loaded.pool.clone();
         self.view = Some(view);
-        let hook = &view.handle;
-        let mut resp = guest_call(
+        let indices = &view.handle;
+        let started = self.trace.start();
+        let returned = guest_call(
             &mut self.view_slot,
             &view.loaded,
+            Hook::View,
             &mut self.request,
             async |g, req| {
-                let returned = g.export(hook)?.call_handle(&mut g.store, req, info).await?;
+                let returned = g
+                    .export(indices)?
+                    .call_handle(&mut g.store, req, info)
+                    .await?;
                 g.take_response(returned)
             },
         )
-        .await?;
+        .await;
+        self.trace.layer(started, Layer::View(&view.name));
+        let mut resp = returned?;
         // Its own response, so its instance may stream the body.
         if let Some(source) = &mut resp.stream {
             source.from_view = true;
@@ -415,14 +451,26 @@ impl<'p> Invocation<'p> {
         Ok(resp)
     }
 
-    /// A call into middleware `k`.
+    /// A call of middleware `k`'s `hook`.
     async fn call<T>(
         &mut self,
         k: usize,
-        hook: impl AsyncFnOnce(&mut Slot, Borrowed) -> wasmtime::Result<Result<T, Error>>,
+        hook: Hook,
+        call: impl AsyncFnOnce(&mut Slot, Borrowed) -> wasmtime::Result<Result<T, Error>>,
     ) -> Result<T, Failure> {
-        let component = &self.pipeline.middleware[k].loaded;
-        guest_call(&mut self.slots[k], component, &mut self.request, hook).await
+        let middleware = &self.pipeline.middleware[k];
+        let started = self.trace.start();
+        let outcome = guest_call(
+            &mut self.slots[k],
+            &middleware.loaded,
+            hook,
+            &mut self.request,
+            call,
+        )
+        .await;
+        self.trace
+            .layer(started, Layer::Middleware(&middleware.name, hook));
+        outcome
     }
 }
 
@@ -433,16 +481,37 @@ pub(crate) type Borrowed = Resource<RequestResource>;
 /// this request (made, or taken from its pool, on first use), the request
 /// lent to its store for the call and taken back whether it trapped or
 /// not, and the outcome sorted into a value, a raised error or a trap.
+/// The call is counted and timed under `hook` in the component's metrics.
 pub(crate) async fn guest_call<T>(
     slot: &mut Option<Slot>,
     component: &Loaded,
+    hook: Hook,
     request: &mut RequestResource,
-    hook: impl AsyncFnOnce(&mut Slot, Borrowed) -> wasmtime::Result<Result<T, Error>>,
+    call: impl AsyncFnOnce(&mut Slot, Borrowed) -> wasmtime::Result<Result<T, Error>>,
+) -> Result<T, Failure> {
+    let timed = component.metrics.as_deref().map(|m| m.start(hook));
+    let outcome = call_in(slot, component, request, call).await;
+    if let Some(timed) = timed {
+        timed.end(outcome.as_ref().err().map(failure_kind));
+    }
+    outcome
+}
+
+/// [`guest_call`] without the timing.
+async fn call_in<T>(
+    slot: &mut Option<Slot>,
+    component: &Loaded,
+    request: &mut RequestResource,
+    call: impl AsyncFnOnce(&mut Slot, Borrowed) -> wasmtime::Result<Result<T, Error>>,
 ) -> Result<T, Failure> {
     let guest = enter(slot, component).await?;
+    let fuel_before = guest.fuel_used;
     let req = guest.lend(request)?;
-    let result = hook(guest, req).await;
+    let result = call(guest, req).await;
     *request = guest.reclaim();
+    if let Some(metrics) = &component.metrics {
+        metrics.fuel(guest.fuel_used - fuel_before);
+    }
     settle(slot, result)
 }
 
@@ -453,10 +522,15 @@ async fn enter<'s>(
     component: &Loaded,
 ) -> Result<&'s mut Slot, Failure> {
     if slot.is_none() {
-        *slot = match component.pool.as_deref().and_then(InstancePool::take) {
+        let warm = component.pool.as_deref().and_then(InstancePool::take);
+        let reused = warm.is_some();
+        *slot = match warm {
             Some(warm) => Some(warm),
             None => Some(instantiate(&component.pre, &component.context).await?),
         };
+        if let Some(metrics) = &component.metrics {
+            metrics.entered(reused);
+        }
     }
     Ok(slot.as_mut().expect("slot was just filled"))
 }

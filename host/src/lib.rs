@@ -38,6 +38,7 @@ pub mod limits;
 mod linker;
 mod load;
 mod load_error;
+mod metrics;
 pub mod pipeline;
 pub mod reload;
 mod request_body;

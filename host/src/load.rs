@@ -105,15 +105,20 @@ impl Runtime {
         let apply = hooks.filters.expect("load_one checked the export");
         let at = at(spec, format!("filter component `{}`", spec.name));
         let mut slot = None;
-        let names =
-            crate::cycle::guest_call(&mut slot, &loaded, &mut Default::default(), async |g, _| {
-                Ok(Ok(g.export(&apply)?.call_names(&mut g.store).await?))
-            })
-            .await
-            .map_err(|failure| LoadError::Instantiate {
-                source: failure.to_wit(&at.label, Hook::Filter).message.into(),
-                at: at.clone(),
-            })?;
+        // `names` is part of the filter interface; `loaded` counts no
+        // calls yet (its pipeline has not loaded).
+        let names = crate::cycle::guest_call(
+            &mut slot,
+            &loaded,
+            Hook::Filter,
+            &mut Default::default(),
+            async |g, _| Ok(Ok(g.export(&apply)?.call_names(&mut g.store).await?)),
+        )
+        .await
+        .map_err(|failure| LoadError::Instantiate {
+            source: failure.to_wit(&at.label, Hook::Filter).message.into(),
+            at: at.clone(),
+        })?;
         for name in &names {
             if !is_identifier(name) {
                 return Err(LoadError::Exports {

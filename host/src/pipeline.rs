@@ -5,15 +5,18 @@
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Instant;
 
 use bytes::Bytes;
 
 use crate::capability::{Services, kv, outbound, sql, urls};
-use crate::component::{ContextProcessorComponent, MiddlewareComponent, ViewComponent};
+use crate::component::{ContextProcessorComponent, Loaded, MiddlewareComponent, ViewComponent};
 use crate::config::Config;
 use crate::cycle::{Chain, Invocation};
 use crate::engine::{EngineOptions, Runtime};
+use crate::hooks::Hook;
 use crate::load_error::LoadError;
+use crate::metrics::{Metrics, Routes};
 use crate::request_body::RequestBody;
 use crate::resources::{RequestResource, ResponseResource};
 use crate::router::Router;
@@ -21,6 +24,9 @@ use crate::server::Body;
 use crate::statics::StaticFiles;
 use crate::templates::Templates;
 use crate::urlconfs::UrlConfs;
+
+/// `[server] server_timing`'s header (not among `http`'s constants).
+const SERVER_TIMING: http::HeaderName = http::HeaderName::from_static("server-timing");
 
 /// The peer of a request, as a request extension (like axum's `ConnectInfo`).
 /// Requests without it are treated as coming from 127.0.0.1.
@@ -59,6 +65,11 @@ pub struct Pipeline {
     pub(crate) templates: Arc<Templates>,
     pub(crate) static_files: Arc<StaticFiles>,
     request_timeout: std::time::Duration,
+    /// Shared with every version a `LivePipeline` swaps in after this one.
+    metrics: Arc<Metrics>,
+    routes: Routes,
+    /// `[server] server_timing`: each response gets `Server-Timing`.
+    server_timing: bool,
 }
 
 impl Pipeline {
@@ -70,14 +81,32 @@ impl Pipeline {
 
     /// Like [`Pipeline::load`], on an existing runtime (engine and linker).
     pub async fn load_with(runtime: &Runtime, config: &Config) -> Result<Pipeline, LoadError> {
+        Pipeline::load_with_metrics(runtime, config, Arc::new(Metrics::new())).await
+    }
+
+    /// Like [`Pipeline::load_with`], counting into `metrics` (a reload's,
+    /// so counters carry on across the swap).
+    pub(crate) async fn load_with_metrics(
+        runtime: &Runtime,
+        config: &Config,
+        metrics: Arc<Metrics>,
+    ) -> Result<Pipeline, LoadError> {
         let services = services(config)?;
+        let fuel = runtime.options().fuel;
         let mut middleware = Vec::with_capacity(config.middleware.len());
         for spec in &config.middleware {
-            middleware.push(runtime.load_middleware(spec, &services).await?);
+            let mut loaded = runtime.load_middleware(spec, &services).await?;
+            let hooks = loaded.hooks();
+            loaded.loaded.observe(&metrics, &spec.name, &hooks, fuel);
+            middleware.push(loaded);
         }
         let mut views = HashMap::with_capacity(config.views.len());
         for (name, spec) in &config.views {
-            views.insert(name.clone(), runtime.load_view(spec, &services).await?);
+            let mut view = runtime.load_view(spec, &services).await?;
+            // Not `next-chunk`: most views never stream (though the SDKs
+            // export it), and a chunk can afford a label lookup.
+            view.loaded.observe(&metrics, name, &[Hook::View], fuel);
+            views.insert(name.clone(), view);
         }
         let router = config.router.clone();
         let urlconfs = services.urlconfs.clone();
@@ -91,12 +120,26 @@ impl Pipeline {
         }
         let mut context_processors = Vec::new();
         for spec in &config.templates.context_processors {
-            context_processors.push(runtime.load_context_processor(spec, &services).await?);
+            let mut processor = runtime.load_context_processor(spec, &services).await?;
+            let hooks = [Hook::ContextProcessor];
+            processor.loaded.observe(&metrics, &spec.name, &hooks, fuel);
+            context_processors.push(processor);
         }
         let mut filters = Vec::new();
         for spec in &config.templates.filters {
-            filters.push(runtime.load_filters(spec, &services).await?);
+            let mut filter = runtime.load_filters(spec, &services).await?;
+            filter
+                .loaded
+                .observe(&metrics, &spec.name, &[Hook::Filter], fuel);
+            filters.push(filter);
         }
+        let routes = Routes::new(
+            &metrics,
+            urlconfs
+                .routers()
+                .flat_map(Router::endpoints)
+                .map(|e| e.name.unwrap_or(e.view)),
+        );
         let static_files =
             Arc::new(StaticFiles::load(&config.static_files).map_err(LoadError::Static)?);
         let templates = Arc::new(Templates::load(
@@ -115,6 +158,9 @@ impl Pipeline {
             templates,
             static_files,
             request_timeout: config.limits.request_timeout,
+            metrics,
+            routes,
+            server_timing: config.server.server_timing,
         })
     }
 
@@ -164,6 +210,8 @@ impl Pipeline {
             templates: &self.templates,
             static_files: &self.static_files,
             request_timeout: self.request_timeout,
+            routes: &self.routes,
+            server_timing: self.server_timing,
         }
     }
 
@@ -199,25 +247,57 @@ impl Pipeline {
         &self,
         req: http::Request<impl Into<RequestBody>>,
     ) -> http::Response<Body> {
+        self.respond_since(req, Instant::now()).await
+    }
+
+    /// [`Pipeline::respond`] for a request that arrived at `started` (the
+    /// server's clock, which its body's reception is part of).
+    pub(crate) async fn respond_since(
+        &self,
+        req: http::Request<impl Into<RequestBody>>,
+        started: Instant,
+    ) -> http::Response<Body> {
         let request = request_resource(req.map(Into::into));
-        let path = request.path.clone();
-        match tokio::time::timeout(
-            self.request_timeout,
-            Invocation::new(self.chain(), request).run(),
-        )
-        .await
-        {
-            Ok((resp, None)) => into_http(resp).map(Body::full),
-            Ok((resp, Some(rest))) => into_http(resp).map(|_| Body::stream(rest.into_stream())),
-            Err(_) => {
-                tracing::error!(
-                    path,
-                    "request ran past its {:?} deadline",
-                    self.request_timeout
-                );
-                into_http(crate::error::timeout_response()).map(Body::full)
-            }
+        let ((resp, rest), trace) = Invocation::new(self.chain(), request).run().await;
+        let mut resp = match rest {
+            None => into_http(resp).map(Body::full),
+            Some(rest) => into_http(resp).map(|_| Body::stream(rest.into_stream())),
+        };
+        let took = started.elapsed();
+        // After the whole chain: no middleware sees it.
+        if let Some(timing) = trace.server_timing(took) {
+            resp.headers_mut().append(SERVER_TIMING, timing);
         }
+        let route = trace.route.unwrap_or(self.routes.none());
+        self.metrics.request(route, resp.status().as_u16(), took);
+        resp
+    }
+
+    /// Counts an answer the server gave without the chain (a health
+    /// check, a static file, a refused body), started at `started`.
+    pub(crate) fn count_unrouted(&self, status: http::StatusCode, started: Instant) {
+        self.metrics
+            .request(self.routes.none(), status.as_u16(), started.elapsed());
+    }
+
+    /// Every metric in the OpenMetrics text format (what the admin
+    /// listener's `/metrics` serves): the counters are shared by every
+    /// version a [`LivePipeline`](crate::LivePipeline) swapped in, the
+    /// idle instances are this version's.
+    pub fn metrics_text(&self) -> String {
+        let loaded = self
+            .middleware
+            .iter()
+            .map(|m| &m.loaded)
+            .chain(self.views.values().map(|v| &v.loaded))
+            .chain(self.context_processors.iter().map(|c| &c.loaded))
+            .chain(self.templates.filter_components().iter().map(|f| &f.loaded));
+        self.metrics.encode(loaded.filter_map(Loaded::idle_sample))
+    }
+
+    /// The metrics this pipeline counts into.
+    pub(crate) fn metrics(&self) -> &Arc<Metrics> {
+        &self.metrics
     }
 }
 

@@ -17,6 +17,7 @@ use arc_swap::ArcSwap;
 
 use crate::config::Config;
 use crate::engine::{EngineOptions, Runtime};
+use crate::metrics::Metrics;
 use crate::pipeline::Pipeline;
 
 /// Why a pipeline could not be (re)built.
@@ -75,6 +76,8 @@ pub struct LivePipeline {
     tls: Mutex<Option<Arc<crate::server::Tls>>>,
     /// Set when the server starts stopping: health checks answer 503.
     draining: std::sync::atomic::AtomicBool,
+    /// Every version's metrics, so counters carry on across a swap.
+    metrics: Arc<Metrics>,
 }
 
 impl ReloadStatus {
@@ -107,6 +110,8 @@ impl LivePipeline {
             .with_disk_cache(&config.server.compile_cache);
         let pipeline = Pipeline::load_with(&runtime, config).await?;
         let (fingerprint, components) = fingerprint(config)?;
+        let loaded_at = SystemTime::now();
+        let metrics = serving_first(&pipeline, loaded_at);
         Ok(LivePipeline {
             current: ArcSwap::from_pointee(pipeline),
             config_path: Some(config.path.clone()),
@@ -115,7 +120,7 @@ impl LivePipeline {
             runtime: Mutex::new(runtime),
             status: Mutex::new(ReloadStatus {
                 version: 1,
-                loaded_at: SystemTime::now(),
+                loaded_at,
                 components,
                 last_error: None,
             }),
@@ -123,18 +128,21 @@ impl LivePipeline {
             reloading: tokio::sync::Mutex::new(()),
             tls: Mutex::new(None),
             draining: std::sync::atomic::AtomicBool::new(false),
+            metrics,
         })
     }
 
     /// Serves a fixed pipeline (no config file to reload from).
     pub fn fixed(pipeline: Pipeline, runtime: Runtime) -> LivePipeline {
+        let loaded_at = SystemTime::now();
+        let metrics = serving_first(&pipeline, loaded_at);
         LivePipeline {
             current: ArcSwap::from_pointee(pipeline),
             config_path: None,
             runtime: Mutex::new(runtime),
             status: Mutex::new(ReloadStatus {
                 version: 1,
-                loaded_at: SystemTime::now(),
+                loaded_at,
                 components: Vec::new(),
                 last_error: None,
             }),
@@ -144,6 +152,7 @@ impl LivePipeline {
             reloading: tokio::sync::Mutex::new(()),
             tls: Mutex::new(None),
             draining: std::sync::atomic::AtomicBool::new(false),
+            metrics,
         }
     }
 
@@ -209,6 +218,13 @@ impl LivePipeline {
                 status.last_error = Some(e.to_string());
             }
         }
+        // Counted as the caller sees it: an error if either part failed.
+        self.metrics.serving(status.version, status.loaded_at);
+        match (&result, &tls_result) {
+            (Ok(None), Ok(())) => {}
+            (Ok(Some(_)), Ok(())) => self.metrics.reloaded(true),
+            _ => self.metrics.reloaded(false),
+        }
         if let Err(e) = tls_result {
             tracing::error!("certificate reload failed; the previous one keeps serving: {e}");
             status.last_error = Some(format!("TLS: {e}"));
@@ -238,7 +254,7 @@ impl LivePipeline {
             Some(runtime) => runtime,
             None => Runtime::new(options)?.with_disk_cache(&config.server.compile_cache),
         };
-        let pipeline = Pipeline::load_with(&runtime, &config).await?;
+        let pipeline = Pipeline::load_with_metrics(&runtime, &config, self.metrics.clone()).await?;
         self.current.store(Arc::new(pipeline));
         *self.runtime.lock().expect("runtime lock") = runtime;
         *self.fingerprint.lock().expect("fingerprint lock") = fingerprint;
@@ -255,6 +271,14 @@ impl LivePipeline {
     pub fn watched_dirs(&self) -> Vec<PathBuf> {
         self.dirs.lock().expect("dirs lock").clone()
     }
+}
+
+/// The metrics of the first version, which every later one shares, set
+/// to show it serving.
+fn serving_first(pipeline: &Pipeline, loaded_at: SystemTime) -> Arc<Metrics> {
+    let metrics = pipeline.metrics().clone();
+    metrics.serving(1, loaded_at);
+    metrics
 }
 
 fn input_files(config: &Config) -> Vec<PathBuf> {

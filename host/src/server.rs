@@ -6,7 +6,7 @@ use std::convert::Infallible;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use hyper::body::Incoming;
@@ -19,6 +19,7 @@ use tokio::net::{TcpListener, TcpSocket, TcpStream};
 use crate::config::ServerConfig;
 use crate::pipeline::{ClientAddr, Pipeline, Scheme};
 use crate::reload::LivePipeline;
+use crate::request_body::RequestBody;
 use receive::{BodyLimits, Refused};
 
 mod body;
@@ -154,8 +155,10 @@ pub async fn serve_with(
             };
             async move {
                 if let Some((status, text)) = health {
+                    let started = Instant::now();
                     let mut resp = plain(status, text);
                     health::headers(resp.headers_mut());
+                    pipeline.count_unrouted(status, started);
                     return Ok::<_, Infallible>(resp);
                 }
                 Ok(respond(&pipeline, req, &origin, limits).await)
@@ -191,26 +194,55 @@ struct Origin {
     trusted: Arc<Vec<ipnet::IpNet>>,
 }
 
+/// A request's response: the chain's, or the server's own when it
+/// answers first (counted here; the chain counts its own).
 async fn respond(
     pipeline: &Pipeline,
     req: http::Request<Incoming>,
     origin: &Origin,
     limits: BodyLimits,
 ) -> http::Response<Body> {
+    let started = Instant::now();
+    let req = match admit(pipeline, req, origin, limits).await {
+        Ok(req) => req,
+        Err(answered) => {
+            pipeline.count_unrouted(answered.status(), started);
+            return answered;
+        }
+    };
+    let head = req.method() == http::Method::HEAD;
+    let mut resp = pipeline.respond_since(req, started).await;
+    // A HEAD response sends no body: a streaming one is not produced at
+    // all (hyper would only discard it).
+    if head && matches!(resp.body(), Body::Stream(_)) {
+        *resp.body_mut() = Body::empty();
+    }
+    resp
+}
+
+/// The request as the chain gets it (its body received or arriving, its
+/// origin as extensions), or the server's own answer: to CONNECT, a
+/// static file served before the chain, a body refused.
+async fn admit(
+    pipeline: &Pipeline,
+    req: http::Request<Incoming>,
+    origin: &Origin,
+    limits: BodyLimits,
+) -> Result<http::Request<RequestBody>, http::Response<Body>> {
     let peer = origin.peer;
     if req.method() == http::Method::CONNECT {
         // A 2xx to CONNECT would turn the connection into a tunnel.
-        return plain(
+        return Err(plain(
             http::StatusCode::METHOD_NOT_ALLOWED,
             "CONNECT is not supported",
-        );
+        ));
     }
     // nginx's part: a static file is answered before any component runs,
     // and its body streamed from disk.
     if pipeline.static_files().before_chain(req.uri().path()) {
-        return pipeline
+        return Err(pipeline
             .static_files()
-            .respond(req.method(), req.uri().path(), req.headers());
+            .respond(req.method(), req.uri().path(), req.headers()));
     }
     let (mut parts, body) = req.into_parts();
     let declared = parts
@@ -221,20 +253,20 @@ async fn respond(
     let body = match receive::receive(body, declared, limits).await {
         Ok(body) => body,
         Err(Refused::TooLarge(most)) => {
-            return plain(
+            return Err(plain(
                 http::StatusCode::PAYLOAD_TOO_LARGE,
                 &format!("Request body larger than {most} bytes"),
-            );
+            ));
         }
         Err(Refused::Timeout) => {
-            return plain(
+            return Err(plain(
                 http::StatusCode::REQUEST_TIMEOUT,
                 "Request body not received in time",
-            );
+            ));
         }
         Err(Refused::Broken(e)) => {
             tracing::debug!(%peer, "request body failed: {e}");
-            return plain(http::StatusCode::BAD_REQUEST, "Bad Request (400)");
+            return Err(plain(http::StatusCode::BAD_REQUEST, "Bad Request (400)"));
         }
     };
 
@@ -246,16 +278,7 @@ async fn respond(
     parts.extensions.insert(ClientAddr(client));
     parts.extensions.insert(scheme);
     join_cookie_fields(&mut parts.headers);
-    let head = parts.method == http::Method::HEAD;
-    let mut resp = pipeline
-        .respond(http::Request::from_parts(parts, body))
-        .await;
-    // A HEAD response sends no body: a streaming one is not produced at
-    // all (hyper would only discard it).
-    if head && matches!(resp.body(), Body::Stream(_)) {
-        *resp.body_mut() = Body::empty();
-    }
-    resp
+    Ok(http::Request::from_parts(parts, body))
 }
 
 /// HTTP/2 clients may send each cookie in a `cookie` field of its own

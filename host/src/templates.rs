@@ -132,6 +132,11 @@ impl Templates {
         self.env.templates().count()
     }
 
+    /// The filter components.
+    pub(crate) fn filter_components(&self) -> &[FilterComponent] {
+        &self.filters
+    }
+
     /// The filters the filter components provide.
     pub(crate) fn component_filters(&self) -> impl Iterator<Item = &str> {
         self.filters

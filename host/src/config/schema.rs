@@ -113,6 +113,7 @@ pub(super) struct RawServer {
     pub(super) http2: Option<bool>,
     pub(super) h2c: Option<bool>,
     pub(super) max_concurrent_streams: Option<Number>,
+    pub(super) server_timing: Option<bool>,
 }
 
 /// `[server.tls]`.

@@ -122,6 +122,7 @@ pub(super) fn server(
     server.compile_cache = base.join(&server.compile_cache);
     server.http2 = raw.http2.unwrap_or(true);
     server.h2c = raw.h2c.unwrap_or(false);
+    server.server_timing = raw.server_timing.unwrap_or(false);
     if let Some(n) = num(
         &raw.max_concurrent_streams,
         "max_concurrent_streams",

@@ -81,3 +81,12 @@ fn a_valid_config_keeps_middleware_order_and_resolves_paths() {
     assert_eq!(config.server.max_body_bytes, 2_621_440);
     assert!(config.router.resolve("/x/7/").is_some());
 }
+
+#[test]
+fn server_timing_is_off_unless_turned_on() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/ui");
+    let off = Config::parse(dir.join("inline.toml"), "").unwrap();
+    assert!(!off.server.server_timing);
+    let on = Config::parse(dir.join("inline.toml"), "[server]\nserver_timing = true\n").unwrap();
+    assert!(on.server.server_timing);
+}

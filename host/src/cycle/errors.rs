@@ -7,6 +7,7 @@ use super::{Invocation, Resp, guest_call};
 use crate::bindings::types::{ErrorKind, ViewInfo};
 use crate::error::{Failure, response_for_failure, status_for};
 use crate::hooks::Hook;
+use crate::metrics::Layer;
 use crate::resources::PendingTemplate;
 
 impl Invocation<'_> {
@@ -58,8 +59,8 @@ impl Invocation<'_> {
     /// `handler500(request)`). A template response it returns is rendered
     /// at once, as Django's `render()` shortcut in an error view does.
     async fn error_view(&mut self, name: &str, status: u16, message: &str) -> Result<Resp, String> {
-        let view = self
-            .pipeline
+        let pipeline = self.pipeline;
+        let view = pipeline
             .views
             .get(name)
             .ok_or_else(|| format!("no view named {name:?}"))?;
@@ -74,20 +75,23 @@ impl Invocation<'_> {
             },
         };
         self.error_pool = view.loaded.pool.clone();
-        let hook = &view.handle;
+        let indices = &view.handle;
+        let started = self.trace.start();
         let returned = guest_call(
             &mut self.error_slot,
             &view.loaded,
+            Hook::View,
             &mut self.request,
             async |g, req| {
                 let returned = g
-                    .export(hook)?
+                    .export(indices)?
                     .call_handle(&mut g.store, req, &info)
                     .await?;
                 g.take_response(returned)
             },
         )
         .await;
+        self.trace.layer(started, Layer::View(&view.name));
         let label = format!("view `{name}`");
         let mut resp = returned.map_err(|failure| {
             failure.log(&label, Hook::View, &self.request.path);

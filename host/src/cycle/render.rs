@@ -5,6 +5,7 @@
 use super::{Invocation, Resp, guest_call};
 use crate::bindings::types::{Error, ErrorKind};
 use crate::hooks::Hook;
+use crate::metrics::Layer;
 use crate::resources::PendingTemplate;
 
 impl Invocation<'_> {
@@ -64,13 +65,13 @@ impl Invocation<'_> {
         }
         let templates = self.pipeline.templates;
         let context = templates.context(template, &self.request, processed);
-        templates
-            .render(&template.names, context)
-            .await
-            .map_err(|e| Error {
-                kind: ErrorKind::Internal,
-                message: e.0,
-            })
+        let started = self.trace.start();
+        let rendered = templates.render(&template.names, context).await;
+        self.trace.layer(started, Layer::Render);
+        rendered.map_err(|e| Error {
+            kind: ErrorKind::Internal,
+            message: e.0,
+        })
     }
 
     /// Context processor `k`'s values: a JSON object, or the error that
@@ -80,14 +81,18 @@ impl Invocation<'_> {
         k: usize,
     ) -> Result<serde_json::Map<String, serde_json::Value>, Error> {
         let processor = &self.pipeline.context_processors[k];
-        let hook = &processor.context;
+        let indices = &processor.context;
+        let started = self.trace.start();
         let returned = guest_call(
             &mut self.processor_slots[k],
             &processor.loaded,
+            Hook::ContextProcessor,
             &mut self.request,
-            async |g, req| g.export(hook)?.call_context(&mut g.store, req).await,
+            async |g, req| g.export(indices)?.call_context(&mut g.store, req).await,
         )
         .await;
+        self.trace
+            .layer(started, Layer::ContextProcessor(&processor.name));
         let label = &processor.loaded.context.label;
         let json = returned.map_err(|failure| {
             failure.log(label, Hook::ContextProcessor, &self.request.path);

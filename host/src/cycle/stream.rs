@@ -19,6 +19,7 @@ use crate::bindings::view_exports::body_source;
 use crate::error::Failure;
 use crate::hooks::Hook;
 use crate::instance::{InstancePool, Slot, classify};
+use crate::metrics::{ComponentMetrics, failure_kind};
 use crate::resources::StreamSource;
 
 /// The rest of a streaming response: the view's instance and what to call.
@@ -31,6 +32,8 @@ pub(crate) struct GuestBody {
     label: String,
     path: String,
     deadline: Duration,
+    /// The view's metrics: each chunk is a `next-chunk` call.
+    metrics: Option<Arc<ComponentMetrics>>,
 }
 
 impl Invocation<'_> {
@@ -61,6 +64,7 @@ impl Invocation<'_> {
             label: format!("view `{}`", view.name),
             path: self.request.path.clone(),
             deadline: self.pipeline.request_timeout,
+            metrics: view.loaded.metrics.clone(),
         })
     }
 }
@@ -76,15 +80,29 @@ impl GuestBody {
 
     async fn next(&mut self) -> Option<std::io::Result<Bytes>> {
         let slot = self.slot.as_mut()?;
+        let timed = self.metrics.as_deref().map(|m| m.start(Hook::BodySource));
+        let end = |failure: Option<&'static str>| {
+            if let Some(timed) = timed {
+                timed.end(failure);
+            }
+        };
+        let fuel_before = slot.fuel_used;
         slot.start_call();
         let call = self
             .next_chunk
             .call_next_chunk(&mut slot.store, self.source);
         let result = tokio::time::timeout(self.deadline, call).await;
         slot.finish_call();
+        if let Some(metrics) = &self.metrics {
+            metrics.fuel(slot.fuel_used - fuel_before);
+        }
         let failure = match result {
-            Ok(Ok(Ok(chunk))) if !chunk.is_empty() => return Some(Ok(Bytes::from(chunk))),
+            Ok(Ok(Ok(chunk))) if !chunk.is_empty() => {
+                end(None);
+                return Some(Ok(Bytes::from(chunk)));
+            }
             Ok(Ok(Ok(_))) => {
+                end(None);
                 // The end: the instance ran its request to completion.
                 if let (Some(pool), Some(slot)) = (&self.pool, self.slot.take()) {
                     pool.give_back(slot);
@@ -94,6 +112,7 @@ impl GuestBody {
             Ok(Ok(Err(raised))) => Failure::Raised(raised),
             Ok(Err(trap)) => classify(&slot.store, trap),
             Err(_) => {
+                end(Some("timeout"));
                 self.slot = None;
                 tracing::error!(
                     component = self.label,
@@ -104,6 +123,7 @@ impl GuestBody {
                 return Some(Err(ended("the body's source ran past its deadline")));
             }
         };
+        end(Some(failure_kind(&failure)));
         // Half-sent: nothing to answer with but a cut connection, and the
         // instance's state may be half-updated.
         self.slot = None;

@@ -103,7 +103,8 @@ impl FilterCalls {
         let slot = &mut slots[index];
         // Filters get no request: an empty one is lent for the call.
         let mut no_request = Default::default();
-        let call = guest_call(slot, &component.loaded, &mut no_request, async |g, _| {
+        let loaded = &component.loaded;
+        let call = guest_call(slot, loaded, Hook::Filter, &mut no_request, async |g, _| {
             g.export(&component.apply)?
                 .call_apply(&mut g.store, name, &value, &args)
                 .await

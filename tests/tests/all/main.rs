@@ -11,6 +11,7 @@ mod health;
 mod hotswap;
 mod instances;
 mod load;
+mod metrics;
 mod model;
 mod quickstart;
 mod responses;
