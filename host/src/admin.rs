@@ -1,10 +1,12 @@
 //! The admin endpoint on its own listener (configure `[server] admin`):
+//! `GET /` is the live status page (`admin/status.html`, read-only);
 //! `GET /status` answers with the active version, each component's hash,
-//! the load time and the last reload error; `GET /health` is the health
-//! check (`server::health`); `GET /metrics` serves the Prometheus metrics
-//! (`crate::metrics`). On loopback it is open; anywhere else the
-//! config must name a token (`admin_token_env`) and every request must
-//! send it as `Authorization: Bearer <token>`, else 401.
+//! the load time, the last reload error and the chain with each layer's
+//! totals (`chain`); `GET /health` is the health check (`server::health`);
+//! `GET /metrics` serves the Prometheus metrics (`crate::metrics`). On
+//! loopback it is open; anywhere else the config must name a token
+//! (`admin_token_env`) and every request must send it as `Authorization:
+//! Bearer <token>` or as HTTP Basic's password, else 401.
 
 use std::convert::Infallible;
 use std::sync::Arc;
@@ -14,6 +16,8 @@ use http_body_util::Full;
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
+
+mod chain;
 
 use crate::config::ServerConfig;
 use crate::reload::LivePipeline;
@@ -50,11 +54,30 @@ impl AdminToken {
     }
 
     /// Whether `Authorization` carries this token, compared in constant
-    /// time (the length is public, the content is not).
+    /// time (the length is public, the content is not): as a bearer token
+    /// (`shallot status`, Prometheus), or as HTTP Basic's password with
+    /// any user name, which is what a browser opening the status page can
+    /// send after asking its user.
     fn admits(&self, authorization: Option<&http::HeaderValue>) -> bool {
-        let Some(sent) = authorization.and_then(|v| v.as_bytes().strip_prefix(b"Bearer ")) else {
+        let Some(value) = authorization.map(http::HeaderValue::as_bytes) else {
             return false;
         };
+        if let Some(sent) = value.strip_prefix(b"Bearer ") {
+            return self.matches(sent);
+        }
+        let Some(encoded) = value.strip_prefix(b"Basic ") else {
+            return false;
+        };
+        use base64::Engine as _;
+        let Ok(pair) = base64::engine::general_purpose::STANDARD.decode(encoded) else {
+            return false;
+        };
+        pair.iter()
+            .position(|&b| b == b':')
+            .is_some_and(|colon| self.matches(&pair[colon + 1..]))
+    }
+
+    fn matches(&self, sent: &[u8]) -> bool {
         let expected = self.0.as_bytes();
         sent.len() == expected.len()
             && sent
@@ -101,6 +124,9 @@ pub async fn serve(
     }
 }
 
+/// The live status page: read-only, it polls `/status` every second.
+const STATUS_PAGE: &str = include_str!("admin/status.html");
+
 fn answer(live: &LivePipeline, path: &str) -> http::Response<Full<Bytes>> {
     if path == "/health" {
         let (status, text) = health::check(live);
@@ -118,11 +144,27 @@ fn answer(live: &LivePipeline, path: &str) -> http::Response<Full<Bytes>> {
         );
         return resp;
     }
+    if path == "/" {
+        let mut resp = http::Response::new(Full::new(Bytes::from_static(STATUS_PAGE.as_bytes())));
+        let headers = resp.headers_mut();
+        headers.insert(
+            http::header::CONTENT_TYPE,
+            http::HeaderValue::from_static("text/html; charset=utf-8"),
+        );
+        // Its script is inline and fetches only `status` from here.
+        headers.insert(
+            http::header::CONTENT_SECURITY_POLICY,
+            http::HeaderValue::from_static(
+                "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'",
+            ),
+        );
+        return resp;
+    }
     let (status, body) = match path {
-        "/status" => (200, live.status().to_json().to_string()),
+        "/status" => (200, chain::status(live).to_string()),
         _ => (
             404,
-            r#"{"error": "not found; try /status, /health or /metrics"}"#.to_owned(),
+            r#"{"error": "not found; try /, /status, /health or /metrics"}"#.to_owned(),
         ),
     };
     json(status, body)
@@ -131,11 +173,18 @@ fn answer(live: &LivePipeline, path: &str) -> http::Response<Full<Bytes>> {
 fn unauthorized() -> http::Response<Full<Bytes>> {
     let mut resp = json(
         401,
-        r#"{"error": "send the admin token: Authorization: Bearer <token>"}"#.to_owned(),
+        r#"{"error": "send the admin token: Authorization: Bearer <token> (or as HTTP Basic's password)"}"#.to_owned(),
     );
-    resp.headers_mut().insert(
+    let headers = resp.headers_mut();
+    headers.insert(
         http::header::WWW_AUTHENTICATE,
         http::HeaderValue::from_static("Bearer realm=\"shallot admin\""),
+    );
+    // A browser asks its user for Basic credentials: the token goes in
+    // the password.
+    headers.append(
+        http::header::WWW_AUTHENTICATE,
+        http::HeaderValue::from_static("Basic realm=\"shallot admin\", charset=\"UTF-8\""),
     );
     resp
 }

@@ -51,6 +51,9 @@ pub(crate) struct Metrics {
     loaded_at: Gauge,
     /// One scrape at a time: each rewrites the idle gauges.
     scrape: Mutex<()>,
+    /// Requests answered, every route and status together (the status
+    /// page's request rate).
+    answered: std::sync::atomic::AtomicU64,
 }
 
 /// The per-component families, which [`ComponentMetrics`] resolves
@@ -209,6 +212,7 @@ impl Metrics {
             version,
             loaded_at,
             scrape: Mutex::new(()),
+            answered: std::sync::atomic::AtomicU64::new(0),
         }
     }
 
@@ -220,6 +224,19 @@ impl Metrics {
         };
         self.requests.get_or_create(&labels).inc();
         route.duration.observe(took.as_secs_f64());
+        self.answered
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// Requests answered so far, every route and status together.
+    pub(crate) fn answered(&self) -> u64 {
+        self.answered.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Reloads so far: (swapped in, failed).
+    pub(crate) fn reload_counts(&self) -> (u64, u64) {
+        let count = |result| self.reloads.get_or_create(&ReloadLabel { result }).get();
+        (count("ok"), count("error"))
     }
 
     /// Notes that `version`, loaded at `at`, is serving.

@@ -4,6 +4,7 @@
 //! looks its counter up (failures are rare, and their kinds many).
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::time::{Duration, Instant};
 
 use prometheus_client::metrics::counter::Counter;
@@ -25,6 +26,22 @@ pub(crate) struct ComponentMetrics {
     /// Only when the engine counts fuel: no series of zeros otherwise.
     fuel: Option<Counter>,
     families: Families,
+    /// Every hook together, for the status page (Prometheus histograms
+    /// keep their sums to themselves).
+    calls: AtomicU64,
+    failures: AtomicU64,
+    nanos: AtomicU64,
+}
+
+/// One component's totals since the server started: what the status page
+/// turns into rates between two samples.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub(crate) struct Totals {
+    pub(crate) calls: u64,
+    pub(crate) failures: u64,
+    pub(crate) seconds: f64,
+    pub(crate) created: u64,
+    pub(crate) reused: u64,
 }
 
 /// Handles of one (component, hook).
@@ -77,6 +94,20 @@ impl ComponentMetrics {
                 failures: families.failures.clone(),
             },
             name,
+            calls: AtomicU64::new(0),
+            failures: AtomicU64::new(0),
+            nanos: AtomicU64::new(0),
+        }
+    }
+
+    /// Its totals, every hook together.
+    pub(crate) fn totals(&self) -> Totals {
+        Totals {
+            calls: self.calls.load(Relaxed),
+            failures: self.failures.load(Relaxed),
+            seconds: self.nanos.load(Relaxed) as f64 / 1e9,
+            created: self.created.get(),
+            reused: self.reused.get(),
         }
     }
 
@@ -115,6 +146,12 @@ impl ComponentMetrics {
 
     fn record(&self, hook: Hook, took: Duration, failure: Option<&'static str>) {
         let secs = took.as_secs_f64();
+        self.calls.fetch_add(1, Relaxed);
+        let nanos = u64::try_from(took.as_nanos()).unwrap_or(u64::MAX);
+        self.nanos.fetch_add(nanos, Relaxed);
+        if failure.is_some() {
+            self.failures.fetch_add(1, Relaxed);
+        }
         match &self.hooks[hook as usize] {
             Some(handles) => {
                 handles.calls.inc();

@@ -25,7 +25,7 @@ const CHROMIUM: &str = "/usr/bin/chromium";
 const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 
 /// chromedriver, killed however the test ends.
-struct Driver(Child);
+pub(crate) struct Driver(Child);
 
 impl Drop for Driver {
     fn drop(&mut self) {
@@ -42,7 +42,7 @@ fn free_port() -> u16 {
         .port()
 }
 
-async fn start_driver() -> (Driver, String) {
+pub(crate) async fn start_driver() -> (Driver, String) {
     for program in [CHROMIUM, CHROMEDRIVER] {
         assert!(
             std::path::Path::new(program).exists(),
@@ -98,7 +98,7 @@ async fn serve_app() -> SocketAddr {
     addr
 }
 
-async fn browser(driver: &str) -> Client {
+pub(crate) async fn browser(driver: &str) -> Client {
     let mut caps = serde_json::Map::new();
     caps.insert("acceptInsecureCerts".into(), json!(true));
     caps.insert(
@@ -128,7 +128,7 @@ fn shots() -> PathBuf {
     dir
 }
 
-async fn screenshot(c: &Client, name: &str) {
+pub(crate) async fn screenshot(c: &Client, name: &str) {
     let png = c.screenshot().await.unwrap();
     assert!(png.starts_with(b"\x89PNG"), "{name}: not a PNG");
     std::fs::write(shots().join(format!("{name}.png")), png).unwrap();
@@ -136,7 +136,7 @@ async fn screenshot(c: &Client, name: &str) {
 
 /// The text of the element `css` selects; a failure names the page and
 /// shows what it says instead.
-async fn text(c: &Client, css: &str) -> String {
+pub(crate) async fn text(c: &Client, css: &str) -> String {
     match c.find(Locator::Css(css)).await {
         Ok(element) => element.text().await.unwrap(),
         Err(e) => {
@@ -151,7 +151,7 @@ async fn click(c: &Client, element: Locator<'_>) {
     c.find(element).await.unwrap().click().await.unwrap();
 }
 
-async fn script(c: &Client, js: &str) -> Value {
+pub(crate) async fn script(c: &Client, js: &str) -> Value {
     c.execute(js, vec![]).await.unwrap()
 }
 

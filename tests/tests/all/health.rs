@@ -98,11 +98,15 @@ async fn the_admin_listener_wants_its_token() {
         "Authorization: Bearer wrong-token!\r\n",
         "Authorization: Bearer s3cret-toke\r\n",
         "Authorization: s3cret-token\r\n",
+        // HTTP Basic with the wrong password, and without a colon.
+        "Authorization: Basic YWRtaW46d3Jvbmc=\r\n",
+        "Authorization: Basic czNjcmV0LXRva2Vu\r\n",
     ] {
         let (status, head, _) = ask(addr, "/status", headers).await;
         assert_eq!(status, 401, "{headers:?}");
         assert!(
-            head.contains("www-authenticate: Bearer realm=\"shallot admin\""),
+            head.contains("www-authenticate: Bearer realm=\"shallot admin\"")
+                && head.contains("www-authenticate: Basic realm=\"shallot admin\""),
             "{head}"
         );
         assert_eq!(ask(addr, "/health", headers).await.0, 401);
@@ -112,6 +116,11 @@ async fn the_admin_listener_wants_its_token() {
     assert_eq!(status, 200);
     assert!(body.contains("\"version\""), "{body}");
     assert_eq!(ask(addr, "/health", token).await.2, "ready\n");
+    // A browser sends the token as HTTP Basic's password (admin:s3cret-token).
+    let basic = "Authorization: Basic YWRtaW46czNjcmV0LXRva2Vu\r\n";
+    let (status, head, _) = ask(addr, "/", basic).await;
+    assert_eq!(status, 200);
+    assert!(head.contains("content-type: text/html"), "{head}");
     live.start_draining();
     assert_eq!(ask(addr, "/health", token).await.0, 503);
 }

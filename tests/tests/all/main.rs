@@ -21,6 +21,7 @@ mod shared_state;
 mod socket;
 mod sql;
 mod standard;
+mod status_page;
 mod statics;
 mod streaming;
 mod template_response;
