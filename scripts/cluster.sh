@@ -39,8 +39,9 @@ shallot="$root/target/debug/shallot"
 
 pids=()
 own_postgres=
+wrk_pid=
 cleanup() {
-  for pid in "${pids[@]}"; do kill -9 "$pid" 2>/dev/null || true; done
+  for pid in "${pids[@]}" $wrk_pid; do kill -9 "$pid" 2>/dev/null || true; done
   [[ -f "$state/haproxy.pid" ]] && kill "$(cat "$state/haproxy.pid")" 2>/dev/null || true
   for i in 1 2 3; do
     [[ -f "$state/host$i.pid" ]] && kill -9 "$(cat "$state/host$i.pid")" 2>/dev/null || true
@@ -56,7 +57,16 @@ redis-server --bind 127.0.0.1 --port "$redis_port" --save '' --appendonly no \
 pids+=($!)
 disown
 pg="${SHALLOT_TEST_POSTGRES:-}"
-if [[ -z "$pg" ]]; then pg="$(bash scripts/postgres.sh start)"; own_postgres=1; fi
+if [[ -z "$pg" ]]; then
+  # Stopped at the end only if this script started it.
+  running=
+  if [[ -f target/postgres/port ]] &&
+     psql -qtA "postgres://shallot@127.0.0.1:$(cat target/postgres/port)/postgres" -c 'SELECT 1' >/dev/null 2>&1; then
+    running=1
+  fi
+  pg="$(bash scripts/postgres.sh start)"
+  [[ -n "$running" ]] || own_postgres=1
+fi
 db=theater_cluster
 psql -q "$pg/postgres" -c "DROP DATABASE IF EXISTS $db" -c "CREATE DATABASE $db"
 pg_ro="${pg/shallot@/shallot_ro@}"
@@ -100,7 +110,7 @@ path = "$state/kv$i.redb"
 
 [key_value.ratelimit]
 url = "redis://127.0.0.1:$redis_port"
-timeout_ms = 500
+timeout_ms = 2000
 
 [[middleware]]
 name = "rate-limit"
@@ -178,7 +188,11 @@ EOF
 haproxy -c -q -f "$state/haproxy.cfg"
 haproxy -D -f "$state/haproxy.cfg"
 lb="https://127.0.0.1:$lb_port"
-for _ in $(seq 100); do curl -ksf "$lb/-/health" >/dev/null && break; sleep 0.1; done
+for n in $(seq 101); do
+  curl -ksf "$lb/-/health" >/dev/null && break
+  ((n < 101)) || { log "HAProxy did not answer on $lb"; exit 1; }
+  sleep 0.1
+done
 log "HAProxy on $lb in front of hosts on ports ${host_port[1]}, ${host_port[2]}, ${host_port[3]}"
 
 results="$state/results.md"
@@ -281,7 +295,9 @@ done = function(summary, latency, requests)
 end
 EOF
 load() {  # runs wrk for load_secs in the background, its output in $1
-  wrk -t2 -c16 -d"${load_secs}s" -s "$state/check.lua" "$lb/" >"$1" 2>&1 &
+  # A generous timeout: on a loaded CI machine a slow answer is not a
+  # lost one.
+  wrk -t2 -c16 -d"${load_secs}s" --timeout 10s -s "$state/check.lua" "$lb/" >"$1" 2>&1 &
   wrk_pid=$!
 }
 result() { grep '^RESULT' "$1" | sed 's/^RESULT //'; }
@@ -324,6 +340,7 @@ for i in 1 2 3; do
 done
 wait "$wrk_pid"
 r=$(result "$state/roll.txt")
+[[ -n "$r" ]] || fail "wrk gave no result: $(cat "$state/roll.txt")"
 failed=$(( $(field "$r" non200) + $(field "$r" connect) + $(field "$r" read) + $(field "$r" write) + $(field "$r" timeout) ))
 echo "- Rolling swap: host 1, 2, 3 rewritten to v2 one after another (each hot-swaps on its file watch) during ${load_secs} s of the same load: $(field "$r" requests) requests, $(field "$r" v1) whole v1, $(field "$r" v2) whole v2, $(field "$r" mixed) mixed, $failed failed, p99 $(field "$r" p99ms) ms." >>"$results"
 [[ "$(field "$r" mixed)" == 0 && "$failed" == 0 ]] || fail "rolling swap: $r"

@@ -13,12 +13,13 @@ if [[ -n "${CI:-}" ]]; then export CARGO_INCREMENTAL=0; fi
 bash scripts/guest-toolchains.sh
 # Real servers the tests start themselves, from Debian's packages: the
 # browser test's Chromium and chromedriver, Redis for the key-value stores
-# hosts share, HAProxy for the several-hosts test.
+# hosts share, HAProxy and wrk for the several-hosts test.
 missing=()
 [[ -x /usr/bin/chromium ]] || missing+=(chromium fonts-dejavu-core)
 [[ -x /usr/bin/chromedriver ]] || missing+=(chromium-driver)
 command -v redis-server >/dev/null || missing+=(redis-server)
 command -v haproxy >/dev/null || missing+=(haproxy)
+command -v wrk >/dev/null || missing+=(wrk)
 if (( ${#missing[@]} )); then
   sudo=(); [[ "$(id -u)" == 0 ]] || sudo=(sudo)
   "${sudo[@]}" apt-get update -qq

@@ -62,12 +62,18 @@ impl AdminToken {
         let Some(value) = authorization.map(http::HeaderValue::as_bytes) else {
             return false;
         };
-        if let Some(sent) = value.strip_prefix(b"Bearer ") {
-            return self.matches(sent);
-        }
-        let Some(encoded) = value.strip_prefix(b"Basic ") else {
-            return false;
+        // The scheme's name is case-insensitive (RFC 9110 section 11.1).
+        let (scheme, credentials) = match value.iter().position(|&b| b == b' ') {
+            Some(space) => (&value[..space], &value[space + 1..]),
+            None => return false,
         };
+        if scheme.eq_ignore_ascii_case(b"Bearer") {
+            return self.matches(credentials);
+        }
+        if !scheme.eq_ignore_ascii_case(b"Basic") {
+            return false;
+        }
+        let encoded = credentials;
         use base64::Engine as _;
         let Ok(pair) = base64::engine::general_purpose::STANDARD.decode(encoded) else {
             return false;
@@ -151,11 +157,12 @@ fn answer(live: &LivePipeline, path: &str) -> http::Response<Full<Bytes>> {
             http::header::CONTENT_TYPE,
             http::HeaderValue::from_static("text/html; charset=utf-8"),
         );
-        // Its script is inline and fetches only `status` from here.
+        // Its script is inline and fetches `status` from this listener;
+        // no page may frame it.
         headers.insert(
             http::header::CONTENT_SECURITY_POLICY,
             http::HeaderValue::from_static(
-                "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'",
+                "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'; frame-ancestors 'none'",
             ),
         );
         return resp;

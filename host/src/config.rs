@@ -152,6 +152,12 @@ pub struct ServerConfig {
     /// the chain, so no middleware sees it). Off by default: it tells any
     /// client how long each layer took.
     pub server_timing: bool,
+    /// Example: `otlp_endpoint = "http://127.0.0.1:4318/v1/traces"`: a
+    /// span per request and per hook call, sent to this OpenTelemetry
+    /// collector over OTLP/HTTP (protobuf) in batches. Off by default.
+    pub otlp_endpoint: Option<String>,
+    /// The traces' `service.name`. Default `shallot`.
+    pub otlp_service_name: String,
 }
 
 /// `[server.tls]`: the certificate chain and key files.
@@ -193,6 +199,8 @@ impl Default for ServerConfig {
             max_concurrent_streams: 100,
             redirect_http: None,
             server_timing: false,
+            otlp_endpoint: None,
+            otlp_service_name: "shallot".to_owned(),
         }
     }
 }

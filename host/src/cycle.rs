@@ -58,8 +58,8 @@ pub(crate) struct Chain<'p> {
     pub(crate) request_timeout: std::time::Duration,
     /// The routes' metric labels.
     pub(crate) routes: &'p Routes,
-    /// Whether each layer is timed for `Server-Timing`.
-    pub(crate) server_timing: bool,
+    /// Whether each layer is timed, for `Server-Timing` or traces.
+    pub(crate) time_layers: bool,
 }
 
 /// One request's run through the pipeline.
@@ -102,7 +102,7 @@ impl<'p> Invocation<'p> {
             processor_slots,
             error_slot: None,
             error_pool: None,
-            trace: Trace::new(pipeline.server_timing),
+            trace: Trace::new(pipeline.time_layers),
         }
     }
 
@@ -217,6 +217,8 @@ impl<'p> Invocation<'p> {
                 Ok(Some(resp)) => {
                     entered = k + 1;
                     early = Some(resp);
+                    let name = &self.pipeline.middleware[k].name;
+                    self.trace.short_circuit = Some(Layer::Middleware(name, Hook::ProcessRequest));
                     break;
                 }
                 Err(failure) => {
@@ -298,7 +300,11 @@ impl<'p> Invocation<'p> {
         for k in 0..self.pipeline.middleware.len() {
             match self.process_view(k, &info).await {
                 Ok(None) => {}
-                Ok(Some(resp)) => return resp,
+                Ok(Some(resp)) => {
+                    let name = &self.pipeline.middleware[k].name;
+                    self.trace.short_circuit = Some(Layer::Middleware(name, Hook::ProcessView));
+                    return resp;
+                }
                 Err(failure) => return self.failure_response(k, Hook::ProcessView, &failure).await,
             }
         }
@@ -442,7 +448,8 @@ impl<'p> Invocation<'p> {
             },
         )
         .await;
-        self.trace.layer(started, Layer::View(&view.name));
+        let failed = returned.as_ref().err().map(failure_kind);
+        self.trace.layer(started, Layer::View(&view.name), failed);
         let mut resp = returned?;
         // Its own response, so its instance may stream the body.
         if let Some(source) = &mut resp.stream {
@@ -468,8 +475,9 @@ impl<'p> Invocation<'p> {
             call,
         )
         .await;
+        let failed = outcome.as_ref().err().map(failure_kind);
         self.trace
-            .layer(started, Layer::Middleware(&middleware.name, hook));
+            .layer(started, Layer::Middleware(&middleware.name, hook), failed);
         outcome
     }
 }

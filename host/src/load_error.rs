@@ -129,6 +129,9 @@ pub enum LoadError {
     /// A template folder cannot be read or a template does not compile.
     #[error("cannot load templates: {0}")]
     Templates(#[from] crate::templates::TemplateError),
+    /// `[server] otlp_endpoint`'s exporter could not be made.
+    #[error("cannot export traces: {0}")]
+    Otlp(#[from] crate::metrics::otlp::OtlpError),
     /// The engine could not be set up.
     #[error("cannot set up the Wasm engine: {source}")]
     Engine {

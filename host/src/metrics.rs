@@ -18,6 +18,7 @@
 //!
 //! [`LivePipeline`]: crate::reload::LivePipeline
 
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
@@ -29,9 +30,11 @@ use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::registry::{Registry, Unit};
 
 mod component;
+pub(crate) mod otlp;
 mod routes;
 mod trace;
 
+use component::Sums;
 pub(crate) use component::{ComponentMetrics, failure_kind};
 pub(crate) use routes::{Route, Routes};
 pub(crate) use trace::{Layer, Trace};
@@ -54,6 +57,8 @@ pub(crate) struct Metrics {
     /// Requests answered, every route and status together (the status
     /// page's request rate).
     answered: std::sync::atomic::AtomicU64,
+    /// The status page's sums, by component name.
+    sums: Mutex<HashMap<Arc<str>, Arc<Sums>>>,
 }
 
 /// The per-component families, which [`ComponentMetrics`] resolves
@@ -213,6 +218,7 @@ impl Metrics {
             loaded_at,
             scrape: Mutex::new(()),
             answered: std::sync::atomic::AtomicU64::new(0),
+            sums: Mutex::new(HashMap::new()),
         }
     }
 
@@ -226,6 +232,12 @@ impl Metrics {
         route.duration.observe(took.as_secs_f64());
         self.answered
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// The running sums of component `name`, made on first use.
+    fn sums(&self, name: &Arc<str>) -> Arc<Sums> {
+        let mut sums = self.sums.lock().unwrap_or_else(|e| e.into_inner());
+        sums.entry(name.clone()).or_default().clone()
     }
 
     /// Requests answered so far, every route and status together.

@@ -70,6 +70,8 @@ pub struct Pipeline {
     routes: Routes,
     /// `[server] server_timing`: each response gets `Server-Timing`.
     server_timing: bool,
+    /// `[server] otlp_endpoint`: each request's spans go there.
+    otlp: Option<Arc<crate::metrics::otlp::Exporter>>,
 }
 
 impl Pipeline {
@@ -161,6 +163,13 @@ impl Pipeline {
             metrics,
             routes,
             server_timing: config.server.server_timing,
+            otlp: match &config.server.otlp_endpoint {
+                Some(endpoint) => Some(crate::metrics::otlp::Exporter::shared(
+                    endpoint,
+                    &config.server.otlp_service_name,
+                )?),
+                None => None,
+            },
         })
     }
 
@@ -211,7 +220,7 @@ impl Pipeline {
             static_files: &self.static_files,
             request_timeout: self.request_timeout,
             routes: &self.routes,
-            server_timing: self.server_timing,
+            time_layers: self.server_timing || self.otlp.is_some(),
         }
     }
 
@@ -257,6 +266,11 @@ impl Pipeline {
         req: http::Request<impl Into<RequestBody>>,
         started: Instant,
     ) -> http::Response<Body> {
+        // Only traces need them after the request has gone into the chain.
+        let traced = self
+            .otlp
+            .as_ref()
+            .map(|_| (req.method().to_string(), req.uri().path().to_owned()));
         let request = request_resource(req.map(Into::into));
         let ((resp, rest), trace) = Invocation::new(self.chain(), request).run().await;
         let mut resp = match rest {
@@ -270,7 +284,26 @@ impl Pipeline {
         }
         let route = trace.route.unwrap_or(self.routes.none());
         self.metrics.request(route, resp.status().as_u16(), took);
+        if let (Some(otlp), Some((method, path))) = (&self.otlp, traced) {
+            let request = crate::metrics::otlp::Request {
+                method: &method,
+                path: &path,
+                status: resp.status().as_u16(),
+                started,
+                took,
+            };
+            otlp.record(&request, route.label(), &trace);
+        }
         resp
+    }
+
+    /// Sends the spans not yet exported to the collector, waiting for it
+    /// (blocking: from async code, call it on a blocking thread). Without
+    /// `otlp_endpoint`, nothing to do.
+    pub fn flush_traces(&self) {
+        if let Some(otlp) = &self.otlp {
+            otlp.flush();
+        }
     }
 
     /// Counts an answer the server gave without the chain (a health

@@ -65,6 +65,15 @@ impl RedisServer {
             assert!(Instant::now() < deadline, "redis-server did not listen");
             std::thread::sleep(Duration::from_millis(10));
         }
+        // Someone else's server on a port taken since it was free answers
+        // too: ours must still be running.
+        std::thread::sleep(Duration::from_millis(50));
+        let exited = self.child.as_mut().unwrap().try_wait().unwrap();
+        assert!(
+            exited.is_none(),
+            "redis-server could not listen on {}",
+            self.port
+        );
     }
 }
 

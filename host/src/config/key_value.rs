@@ -94,6 +94,23 @@ pub(super) fn redis_stores(
         let prefix = store
             .prefix
             .unwrap_or_else(|| format!("shallot:{}:", name.get_ref()));
+        // Stores on one server are namespaces only if no prefix starts
+        // another (the file's stores never collide either).
+        let clash = stores.iter().find(|(_, other): &(&String, &RedisSpec)| {
+            other.url == *url.get_ref()
+                && (other.prefix.starts_with(&prefix) || prefix.starts_with(&other.prefix))
+        });
+        if prefix.is_empty() || clash.is_some() {
+            let why = match clash {
+                Some((other, _)) => format!(
+                    "prefix {prefix:?} overlaps store {other:?}'s on the same server: their keys would mix"
+                ),
+                None => {
+                    "the prefix is empty: this store's keys would mix with every other's".to_owned()
+                }
+            };
+            return Err(src.error(name.span(), &format!("{field}.prefix"), why));
+        }
         stores.insert(
             name.into_inner(),
             RedisSpec {

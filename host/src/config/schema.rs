@@ -114,6 +114,8 @@ pub(super) struct RawServer {
     pub(super) h2c: Option<bool>,
     pub(super) max_concurrent_streams: Option<Number>,
     pub(super) server_timing: Option<bool>,
+    pub(super) otlp_endpoint: Option<Spanned<String>>,
+    pub(super) otlp_service_name: Option<String>,
 }
 
 /// `[server.tls]`.
@@ -245,7 +247,9 @@ impl<'de> Deserialize<'de> for StoreTable {
             .map(StoreTable)
             .map_err(|e| {
                 let message = e.to_string();
-                if message.contains("invalid type") {
+                // Only when the value itself is not a table: an error inside
+                // one (`url = 6379`) is toml's own, with its line.
+                if message.contains("expected struct RawKvStore") {
                     serde::de::Error::custom(
                         "unknown field: [key_value] has `path`, `max_value_kib` and \
                          `store_quota_mib`; any other key is a store's table \

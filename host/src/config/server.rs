@@ -123,6 +123,25 @@ pub(super) fn server(
     server.http2 = raw.http2.unwrap_or(true);
     server.h2c = raw.h2c.unwrap_or(false);
     server.server_timing = raw.server_timing.unwrap_or(false);
+    if let Some(endpoint) = raw.otlp_endpoint {
+        let ok = url::Url::parse(endpoint.get_ref())
+            .is_ok_and(|u| u.scheme() == "http" && u.host().is_some());
+        if !ok {
+            return Err(src.error(
+                endpoint.span(),
+                "server.otlp_endpoint",
+                format!(
+                    "{:?} is not an http:// URL: give the collector's OTLP/HTTP traces \
+                     address, e.g. \"http://127.0.0.1:4318/v1/traces\" (https is not built in)",
+                    endpoint.get_ref()
+                ),
+            ));
+        }
+        server.otlp_endpoint = Some(endpoint.into_inner());
+    }
+    if let Some(name) = raw.otlp_service_name {
+        server.otlp_service_name = name;
+    }
     if let Some(n) = num(
         &raw.max_concurrent_streams,
         "max_concurrent_streams",

@@ -91,7 +91,8 @@ impl Invocation<'_> {
             },
         )
         .await;
-        self.trace.layer(started, Layer::View(&view.name));
+        let failed = returned.as_ref().err().map(crate::metrics::failure_kind);
+        self.trace.layer(started, Layer::View(&view.name), failed);
         let label = format!("view `{name}`");
         let mut resp = returned.map_err(|failure| {
             failure.log(&label, Hook::View, &self.request.path);

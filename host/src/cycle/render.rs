@@ -67,7 +67,8 @@ impl Invocation<'_> {
         let context = templates.context(template, &self.request, processed);
         let started = self.trace.start();
         let rendered = templates.render(&template.names, context).await;
-        self.trace.layer(started, Layer::Render);
+        let failed = rendered.is_err().then_some("render");
+        self.trace.layer(started, Layer::Render, failed);
         rendered.map_err(|e| Error {
             kind: ErrorKind::Internal,
             message: e.0,
@@ -91,8 +92,9 @@ impl Invocation<'_> {
             async |g, req| g.export(indices)?.call_context(&mut g.store, req).await,
         )
         .await;
+        let failed = returned.as_ref().err().map(crate::metrics::failure_kind);
         self.trace
-            .layer(started, Layer::ContextProcessor(&processor.name));
+            .layer(started, Layer::ContextProcessor(&processor.name), failed);
         let label = &processor.loaded.context.label;
         let json = returned.map_err(|failure| {
             failure.log(label, Hook::ContextProcessor, &self.request.path);

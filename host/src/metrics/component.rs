@@ -27,7 +27,14 @@ pub(crate) struct ComponentMetrics {
     fuel: Option<Counter>,
     families: Families,
     /// Every hook together, for the status page (Prometheus histograms
-    /// keep their sums to themselves).
+    /// keep their sums to themselves); shared by every version, as the
+    /// Prometheus series are.
+    sums: Arc<Sums>,
+}
+
+/// A component name's running sums, every version and hook together.
+#[derive(Default)]
+pub(crate) struct Sums {
     calls: AtomicU64,
     failures: AtomicU64,
     nanos: AtomicU64,
@@ -93,19 +100,17 @@ impl ComponentMetrics {
                 duration: families.duration.clone(),
                 failures: families.failures.clone(),
             },
+            sums: metrics.sums(&name),
             name,
-            calls: AtomicU64::new(0),
-            failures: AtomicU64::new(0),
-            nanos: AtomicU64::new(0),
         }
     }
 
     /// Its totals, every hook together.
     pub(crate) fn totals(&self) -> Totals {
         Totals {
-            calls: self.calls.load(Relaxed),
-            failures: self.failures.load(Relaxed),
-            seconds: self.nanos.load(Relaxed) as f64 / 1e9,
+            calls: self.sums.calls.load(Relaxed),
+            failures: self.sums.failures.load(Relaxed),
+            seconds: self.sums.nanos.load(Relaxed) as f64 / 1e9,
             created: self.created.get(),
             reused: self.reused.get(),
         }
@@ -146,11 +151,11 @@ impl ComponentMetrics {
 
     fn record(&self, hook: Hook, took: Duration, failure: Option<&'static str>) {
         let secs = took.as_secs_f64();
-        self.calls.fetch_add(1, Relaxed);
+        self.sums.calls.fetch_add(1, Relaxed);
         let nanos = u64::try_from(took.as_nanos()).unwrap_or(u64::MAX);
-        self.nanos.fetch_add(nanos, Relaxed);
+        self.sums.nanos.fetch_add(nanos, Relaxed);
         if failure.is_some() {
-            self.failures.fetch_add(1, Relaxed);
+            self.sums.failures.fetch_add(1, Relaxed);
         }
         match &self.hooks[hook as usize] {
             Some(handles) => {

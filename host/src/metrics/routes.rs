@@ -27,6 +27,13 @@ pub(crate) struct Route {
     pub(super) duration: Histogram,
 }
 
+impl Route {
+    /// Its label: the route's name with its namespaces, else its view's.
+    pub(crate) fn label(&self) -> &str {
+        &self.label
+    }
+}
+
 impl Routes {
     /// The routes labelled `names` (every URLconf's).
     pub(crate) fn new(metrics: &Metrics, names: impl Iterator<Item = String>) -> Routes {

@@ -22,13 +22,27 @@ use std::time::{Duration, Instant};
 use super::Route;
 use crate::hooks::Hook;
 
-/// One request's route and, with `server_timing`, its layers' times.
+/// One request's route and, with `server_timing` or OTLP traces, its
+/// layers' times.
 pub(crate) struct Trace<'p> {
     /// The route the URL resolved to, once it has.
     pub(crate) route: Option<&'p Route>,
-    /// Each layer that ran and how long it took, in the order they ran;
-    /// `None` unless the header is on, so nothing is timed for it then.
-    layers: Option<Vec<(Layer<'p>, Duration)>>,
+    /// Each layer that ran, in the order they ran: when it started, how
+    /// long it took, and how it failed if it did; `None` unless something
+    /// wants them, so nothing is timed then.
+    layers: Option<Vec<Timed<'p>>>,
+    /// The middleware hook that answered instead of the rest of the
+    /// chain (`process-request` or `process-view` returning a response).
+    pub(crate) short_circuit: Option<Layer<'p>>,
+}
+
+/// One layer's run.
+pub(crate) struct Timed<'p> {
+    pub(crate) layer: Layer<'p>,
+    pub(crate) started: Instant,
+    pub(crate) took: Duration,
+    /// `None` if it succeeded, else the failure's kind (`failure_kind`).
+    pub(crate) failed: Option<&'static str>,
 }
 
 /// A layer of the cycle, as `Server-Timing` names it.
@@ -45,11 +59,17 @@ pub(crate) enum Layer<'p> {
 }
 
 impl<'p> Trace<'p> {
-    pub(crate) fn new(server_timing: bool) -> Self {
+    pub(crate) fn new(timed: bool) -> Self {
         Trace {
             route: None,
-            layers: server_timing.then(|| Vec::with_capacity(16)),
+            layers: timed.then(|| Vec::with_capacity(16)),
+            short_circuit: None,
         }
+    }
+
+    /// The layers that ran, when they were timed.
+    pub(crate) fn layers(&self) -> &[Timed<'p>] {
+        self.layers.as_deref().unwrap_or_default()
     }
 
     /// The start of a layer, when layers are timed.
@@ -57,10 +77,21 @@ impl<'p> Trace<'p> {
         self.layers.as_ref().map(|_| Instant::now())
     }
 
-    /// Records `layer`, started at `started` (from [`Trace::start`]).
-    pub(crate) fn layer(&mut self, started: Option<Instant>, layer: Layer<'p>) {
+    /// Records `layer`, started at `started` (from [`Trace::start`]),
+    /// failed with the kind `failed` or not.
+    pub(crate) fn layer(
+        &mut self,
+        started: Option<Instant>,
+        layer: Layer<'p>,
+        failed: Option<&'static str>,
+    ) {
         if let (Some(layers), Some(started)) = (&mut self.layers, started) {
-            layers.push((layer, started.elapsed()));
+            layers.push(Timed {
+                layer,
+                started,
+                took: started.elapsed(),
+                failed,
+            });
         }
     }
 
@@ -69,7 +100,7 @@ impl<'p> Trace<'p> {
     pub(crate) fn server_timing(&self, total: Duration) -> Option<http::HeaderValue> {
         let layers = self.layers.as_ref()?;
         let mut value = String::with_capacity(48 * (layers.len() + 1));
-        for (layer, took) in layers {
+        for Timed { layer, took, .. } in layers {
             match layer {
                 Layer::Middleware(name, hook) => write!(value, "mw-{name}-{hook}"),
                 Layer::View(name) => write!(value, "view-{name}"),
@@ -97,10 +128,14 @@ mod tests {
     fn layers_are_listed_in_order_then_the_total() {
         let mut trace = Trace::new(true);
         let started = Some(Instant::now());
-        trace.layer(started, Layer::Middleware("auth", Hook::ProcessRequest));
-        trace.layer(started, Layer::View("items"));
-        trace.layer(started, Layer::ContextProcessor("site"));
-        trace.layer(started, Layer::Render);
+        trace.layer(
+            started,
+            Layer::Middleware("auth", Hook::ProcessRequest),
+            None,
+        );
+        trace.layer(started, Layer::View("items"), None);
+        trace.layer(started, Layer::ContextProcessor("site"), None);
+        trace.layer(started, Layer::Render, None);
         let value = trace
             .server_timing(Duration::from_micros(1500))
             .expect("on");
@@ -127,7 +162,7 @@ mod tests {
     fn without_server_timing_nothing_is_timed() {
         let mut trace = Trace::new(false);
         assert!(trace.start().is_none());
-        trace.layer(Some(Instant::now()), Layer::Render);
+        trace.layer(Some(Instant::now()), Layer::Render, None);
         assert!(trace.server_timing(Duration::ZERO).is_none());
     }
 }

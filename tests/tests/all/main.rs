@@ -28,4 +28,5 @@ mod template_response;
 mod templates;
 mod theater;
 mod tls;
+mod traces;
 mod urlconfs;

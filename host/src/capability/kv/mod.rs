@@ -14,8 +14,8 @@
 //!
 //! The caps are `[key_value] max_value_kib` (both backends) and
 //! `store_quota_mib` (the file; a Redis server's own `maxmemory` caps its
-//! stores); a write that would pass one is a `quota-exceeded` error for the
-//! guest. A Redis server out of reach is `unavailable` (503 if the guest
+//! stores, and its OOM refusal is the same error); a write that would pass
+//! one is a `quota-exceeded` error for the guest. A Redis server out of reach is `unavailable` (503 if the guest
 //! passes it on).
 
 mod redis;
@@ -78,7 +78,9 @@ pub(crate) fn add_to_linker<T: Send + 'static>(
 /// unreachable server are told apart.
 fn guest_error(e: KvError) -> HostError {
     let kind = match e {
-        KvError::ValueTooLarge { .. } | KvError::QuotaExceeded { .. } => ErrorKind::QuotaExceeded,
+        KvError::ValueTooLarge { .. } | KvError::QuotaExceeded { .. } | KvError::ServerFull(_) => {
+            ErrorKind::QuotaExceeded
+        }
         KvError::Unavailable(_) => ErrorKind::Unavailable,
         _ => ErrorKind::Internal,
     };

@@ -190,28 +190,38 @@ impl RedisStore {
     }
 }
 
-/// Milliseconds for `PX` / `PEXPIRE`, at least 1 (Redis refuses 0).
+/// Milliseconds for `PX`, at least 1 (Redis refuses 0) and at most 2^62:
+/// Redis refuses an expiry past its clock's range, where the file's
+/// saturates, and nobody waits 146 million years.
 fn millis(d: Duration) -> u64 {
-    u64::try_from(d.as_millis()).unwrap_or(u64::MAX).max(1)
+    u64::try_from(d.as_millis())
+        .unwrap_or(u64::MAX)
+        .clamp(1, 1 << 62)
 }
 
-/// Sorts a Redis error: the server unreachable (the guest may retry, the
-/// request gets 503) apart from what the command itself was refused for.
+/// Sorts a Redis error: the server unreachable or not serving for now
+/// (the request gets 503, a later one may succeed), out of memory (a full
+/// store, as the file's quota), and what the command itself was refused
+/// for.
 fn classify(e: RedisError, key: &str) -> KvError {
     if e.is_io_error() || e.is_timeout() || e.is_connection_dropped() || e.is_connection_refusal() {
         return KvError::Unavailable(e.to_string());
     }
     let text = e.to_string();
-    if text.contains("overflow") {
-        KvError::Overflow {
+    match e.code() {
+        // Loading its data after a restart, a replica, a failover, a
+        // script running: all pass.
+        Some("LOADING" | "READONLY" | "MASTERDOWN" | "TRYAGAIN" | "BUSY") => {
+            KvError::Unavailable(text)
+        }
+        Some("OOM") => KvError::ServerFull(text),
+        _ if text.contains("overflow") => KvError::Overflow {
             key: key.to_owned(),
             delta: 0,
-        }
-    } else if text.contains("not an integer") {
-        KvError::NotAnInteger {
+        },
+        _ if text.contains("not an integer") => KvError::NotAnInteger {
             key: key.to_owned(),
-        }
-    } else {
-        KvError::Db(text)
+        },
+        _ => KvError::Db(text),
     }
 }

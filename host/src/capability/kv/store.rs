@@ -52,6 +52,9 @@ pub(crate) enum KvError {
     /// request may be retried, this one gets 503.
     #[error("unavailable: {0}")]
     Unavailable(String),
+    /// The store's server is out of memory (Redis over `maxmemory`).
+    #[error("the server is full: {0}")]
+    ServerFull(String),
     /// `increment` found a value that is not a decimal i64.
     #[error("key {key:?} does not hold a decimal 64-bit integer")]
     NotAnInteger {

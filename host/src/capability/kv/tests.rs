@@ -296,6 +296,11 @@ impl Redis {
         self.child = Some(child);
         for _ in 0..500 {
             if std::net::TcpStream::connect(("127.0.0.1", self.port)).is_ok() {
+                // Someone else's server on a port taken since it was free
+                // answers too: ours must still be running.
+                std::thread::sleep(Duration::from_millis(50));
+                let exited = self.child.as_mut().unwrap().try_wait().unwrap();
+                assert!(exited.is_none(), "redis-server could not listen on {port}");
                 return;
             }
             std::thread::sleep(Duration::from_millis(10));

@@ -1,0 +1,209 @@
+//! OTLP traces (`[server] otlp_endpoint`): a pipeline sends its spans over
+//! OTLP/HTTP (protobuf) to a collector on a loopback port, which here is
+//! the test itself decoding each batch with OpenTelemetry's own protobuf
+//! types (`opentelemetry-proto`); the OpenTelemetry Collector is not in
+//! Debian. A request is a server span with a child per layer that ran,
+//! each naming its component, hook and outcome; a short-circuit and a
+//! failure show.
+
+use std::collections::HashMap;
+
+use http_body_util::BodyExt as _;
+use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
+use opentelemetry_proto::tonic::common::v1::any_value::Value as Any;
+use opentelemetry_proto::tonic::trace::v1::Span;
+use prost::Message as _;
+use shallot_tests::{get, pipeline, request, run};
+use tokio::net::TcpListener;
+use tokio::sync::mpsc;
+
+/// A collector's OTLP/HTTP traces endpoint: every span it receives, with
+/// the batch's `service.name`.
+async fn collector() -> (String, mpsc::UnboundedReceiver<(String, Span)>) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/v1/traces", listener.local_addr().unwrap());
+    let (tx, rx) = mpsc::unbounded_channel();
+    tokio::spawn(async move {
+        loop {
+            let (stream, _) = listener.accept().await.unwrap();
+            let tx = tx.clone();
+            tokio::spawn(async move {
+                let service =
+                    hyper::service::service_fn(move |req: http::Request<hyper::body::Incoming>| {
+                        let tx = tx.clone();
+                        async move {
+                            assert_eq!(req.uri().path(), "/v1/traces");
+                            assert_eq!(req.headers()["content-type"], "application/x-protobuf");
+                            let body = req.into_body().collect().await.unwrap().to_bytes();
+                            let batch = ExportTraceServiceRequest::decode(body).unwrap();
+                            for resource in batch.resource_spans {
+                                let service = resource
+                                    .resource
+                                    .iter()
+                                    .flat_map(|r| &r.attributes)
+                                    .find(|a| a.key == "service.name")
+                                    .and_then(|a| a.value.as_ref()?.value.clone());
+                                let service = match service {
+                                    Some(Any::StringValue(s)) => s,
+                                    _ => String::new(),
+                                };
+                                for scope in resource.scope_spans {
+                                    for span in scope.spans {
+                                        tx.send((service.clone(), span)).ok();
+                                    }
+                                }
+                            }
+                            Ok::<_, std::convert::Infallible>(http::Response::new(
+                                http_body_util::Full::new(bytes::Bytes::new()),
+                            ))
+                        }
+                    });
+                hyper::server::conn::http1::Builder::new()
+                    .serve_connection(hyper_util::rt::TokioIo::new(stream), service)
+                    .await
+                    .ok();
+            });
+        }
+    });
+    (url, rx)
+}
+
+fn attributes(span: &Span) -> HashMap<&str, String> {
+    span.attributes
+        .iter()
+        .map(|a| {
+            let value = match a.value.as_ref().and_then(|v| v.value.as_ref()) {
+                Some(Any::StringValue(s)) => s.clone(),
+                Some(Any::IntValue(i)) => i.to_string(),
+                other => format!("{other:?}"),
+            };
+            (a.key.as_str(), value)
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_request_is_a_span_with_a_child_per_layer() {
+    let (endpoint, mut spans) = collector().await;
+    let p = pipeline(&format!(
+        r#"
+[server]
+otlp_endpoint = "{endpoint}"
+otlp_service_name = "shop"
+
+[[middleware]]
+name = "request-id"
+component = "{{request-id}}"
+
+[[middleware]]
+name = "auth"
+component = "{{auth}}"
+config = {{ protected_views = "items" }}
+
+[views.hello]
+component = "{{hello}}"
+
+[views.items]
+component = "{{items}}"
+
+[views.boom]
+component = "{{boom}}"
+
+[[routes]]
+path = "hello"
+view = "hello"
+name = "greeting"
+
+[[routes]]
+path = "items/<int:id>/"
+view = "items"
+
+[[routes]]
+path = "boom"
+view = "boom"
+"#
+    ))
+    .await;
+    assert_eq!(run(&p, get("/hello")).await.response.status(), 200);
+    let denied = run(&p, request("GET", "/items/1/", &[])).await;
+    assert_eq!(denied.response.status(), 401);
+    assert_eq!(run(&p, get("/boom")).await.response.status(), 500);
+    let p = std::sync::Arc::new(p);
+    let flushing = p.clone();
+    tokio::task::spawn_blocking(move || flushing.flush_traces())
+        .await
+        .unwrap();
+
+    let mut received = Vec::new();
+    while let Ok(Some(span)) =
+        tokio::time::timeout(std::time::Duration::from_millis(500), spans.recv()).await
+    {
+        received.push(span);
+    }
+    assert!(received.iter().all(|(service, _)| service == "shop"));
+    let spans: Vec<&Span> = received.iter().map(|(_, s)| s).collect();
+    let roots: Vec<&&Span> = spans
+        .iter()
+        .filter(|s| s.parent_span_id.is_empty())
+        .collect();
+    let root = |name: &str| {
+        *roots.iter().find(|s| s.name == name).unwrap_or_else(|| {
+            panic!(
+                "no span {name}: {:?}",
+                roots.iter().map(|s| &s.name).collect::<Vec<_>>()
+            )
+        })
+    };
+    let children = |parent: &Span| -> Vec<(String, HashMap<&str, String>)> {
+        let mut mine: Vec<&&Span> = spans
+            .iter()
+            .filter(|s| s.parent_span_id == parent.span_id)
+            .collect();
+        mine.sort_by_key(|s| s.start_time_unix_nano);
+        mine.iter()
+            .map(|s| {
+                assert_eq!(s.trace_id, parent.trace_id);
+                assert!(s.start_time_unix_nano >= parent.start_time_unix_nano);
+                assert!(s.end_time_unix_nano <= parent.end_time_unix_nano);
+                (s.name.clone(), attributes(s))
+            })
+            .collect()
+    };
+
+    let hello = root("GET greeting");
+    let attrs = attributes(hello);
+    assert_eq!(attrs["http.response.status_code"], "200");
+    assert_eq!(attrs["url.path"], "/hello");
+    assert_eq!(attrs["http.route"], "greeting");
+    let names: Vec<String> = children(hello).into_iter().map(|(n, _)| n).collect();
+    assert_eq!(
+        names,
+        [
+            "mw-request-id-process-request",
+            "mw-auth-process-view",
+            "view-hello",
+            "mw-request-id-process-response"
+        ]
+    );
+    let layers = children(hello);
+    assert_eq!(layers[2].1["shallot.component"], "hello");
+    assert_eq!(layers[2].1["shallot.hook"], "handle");
+    assert_eq!(layers[2].1["shallot.outcome"], "ok");
+
+    // auth answered 401 from process_view: no view span, the short-circuit named.
+    let items = root("GET items");
+    assert_eq!(
+        attributes(items)["shallot.short_circuit"],
+        "mw-auth-process-view"
+    );
+    assert!(children(items).iter().all(|(n, _)| n != "view-items"));
+
+    // The view raised: its span says so.
+    let boom = root("GET boom");
+    assert_eq!(attributes(boom)["http.response.status_code"], "500");
+    let view = children(boom)
+        .into_iter()
+        .find(|(n, _)| n == "view-boom")
+        .expect("the view's span");
+    assert_eq!(view.1["shallot.outcome"], "raised");
+}
