@@ -34,8 +34,14 @@ for tool in redis-server haproxy wrk psql curl python3; do
   command -v "$tool" >/dev/null || { log "$tool is missing (scripts/test.sh installs it)"; exit 1; }
 done
 [[ -f "$guests/theater.wasm" ]] || bash scripts/build-guests.sh
-cargo build --quiet -p shallot
-shallot="$root/target/debug/shallot"
+# scripts/test.sh passes the binary `cargo test --workspace` just built:
+# `cargo build -p shallot` alone unifies dependency features differently
+# and would compile wasmtime again.
+shallot="${SHALLOT_BIN:-}"
+if [[ -z "$shallot" ]]; then
+  cargo build --quiet -p shallot
+  shallot="$root/target/debug/shallot"
+fi
 
 pids=()
 own_postgres=

@@ -36,4 +36,4 @@ cargo test --workspace
 # Three hosts behind HAProxy on Redis and PostgreSQL: sessions, a rate
 # limit and a booking across hosts, a host killed and a config rolled
 # under load (about a minute).
-bash scripts/cluster.sh
+SHALLOT_BIN="${CARGO_TARGET_DIR:-$PWD/target}/debug/shallot" bash scripts/cluster.sh
