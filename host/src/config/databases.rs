@@ -23,18 +23,7 @@ pub(super) fn databases(
     let mut databases = BTreeMap::new();
     for (name, db) in raw {
         let field = format!("databases.{}", name.get_ref());
-        if name.get_ref().is_empty()
-            || !name
-                .get_ref()
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
-        {
-            return Err(src.error(
-                name.span(),
-                &field,
-                "a database name is letters, digits, `_` and `-`".to_owned(),
-            ));
-        }
+        src.table_name(&name, &field, "a database name")?;
         let db = db.into_inner();
         let migrations = match &db.migrations {
             None => None,

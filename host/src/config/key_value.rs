@@ -51,18 +51,7 @@ pub(super) fn redis_stores(
     let mut stores = BTreeMap::new();
     for (name, store) in raw {
         let field = format!("key_value.{}", name.get_ref());
-        if name.get_ref().is_empty()
-            || !name
-                .get_ref()
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
-        {
-            return Err(src.error(
-                name.span(),
-                &field,
-                "a store name is letters, digits, `_` and `-`".to_owned(),
-            ));
-        }
+        src.table_name(&name, &field, "a store name")?;
         let store = store.into_inner();
         let url = &store.url;
         // The client is built without TLS: say so rather than fail at the

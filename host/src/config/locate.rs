@@ -36,6 +36,29 @@ impl<'a> Source<'a> {
         (line, column)
     }
 
+    /// Checks a table's own name (`[databases.NAME]`, `[key_value.NAME]`):
+    /// letters, digits, `_` and `-`, as `what` ("a database name") says.
+    pub(super) fn table_name(
+        &self,
+        name: &toml::Spanned<String>,
+        field: &str,
+        what: &str,
+    ) -> Result<(), ConfigError> {
+        let text = name.get_ref();
+        if text.is_empty()
+            || !text
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+        {
+            return Err(self.error(
+                name.span(),
+                field,
+                format!("{what} is letters, digits, `_` and `-`"),
+            ));
+        }
+        Ok(())
+    }
+
     pub(super) fn location(&self, span: Span) -> String {
         format!("{}:{}", self.path.display(), self.line_col(span.start).0)
     }

@@ -30,7 +30,11 @@ async fn live() -> Arc<LivePipeline> {
 }
 
 /// One request on a new connection: status, head, body.
-async fn ask(addr: std::net::SocketAddr, path: &str, headers: &str) -> (u16, String, String) {
+pub(crate) async fn ask(
+    addr: std::net::SocketAddr,
+    path: &str,
+    headers: &str,
+) -> (u16, String, String) {
     let mut stream = TcpStream::connect(addr).await.unwrap();
     let request = format!("GET {path} HTTP/1.1\r\nHost: t\r\n{headers}Connection: close\r\n\r\n");
     stream.write_all(request.as_bytes()).await.unwrap();

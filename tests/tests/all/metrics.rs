@@ -10,10 +10,9 @@ use shallot::LivePipeline;
 use shallot::admin::AdminToken;
 use shallot::config::ServerConfig;
 use shallot_tests::{get, hostile_app, pipeline, run, with_guests};
-use tokio::io::AsyncWriteExt;
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpListener;
 
-use crate::socket::read_response;
+use crate::health::ask;
 
 /// The value of the sample `name{labels}` in `text`, the labels written in
 /// the order Shallot declares them; `None` when there is no such sample.
@@ -331,14 +330,6 @@ async fn reloads_are_counted_and_the_counters_survive_the_swap() {
         &[("component", "hello"), ("hook", "handle")],
         4.0,
     );
-}
-
-/// One request on a new connection: status, head, body.
-async fn ask(addr: std::net::SocketAddr, path: &str, headers: &str) -> (u16, String, String) {
-    let mut stream = TcpStream::connect(addr).await.unwrap();
-    let request = format!("GET {path} HTTP/1.1\r\nHost: t\r\n{headers}Connection: close\r\n\r\n");
-    stream.write_all(request.as_bytes()).await.unwrap();
-    read_response(&mut stream).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
