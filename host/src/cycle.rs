@@ -158,26 +158,18 @@ impl<'p> Invocation<'p> {
     /// request that ran to its end gets here: one cancelled mid-call drops
     /// its instances with it, and a trapped instance was dropped already.
     fn give_back(&mut self) {
-        for (k, slot) in self.slots.iter_mut().enumerate() {
-            if let (Some(pool), Some(slot)) =
-                (&self.pipeline.middleware[k].loaded.pool, slot.take())
-            {
-                pool.give_back(slot);
-            }
+        let pipeline = self.pipeline;
+        for (slot, m) in self.slots.iter_mut().zip(pipeline.middleware) {
+            back(&m.loaded.pool, slot);
         }
-        if let (Some(pool), Some(slot)) = (&self.view_pool, self.view_slot.take()) {
-            pool.give_back(slot);
-        }
-        if let (Some(pool), Some(slot)) = (&self.error_pool, self.error_slot.take()) {
-            pool.give_back(slot);
-        }
-        for (k, slot) in self.processor_slots.iter_mut().enumerate() {
-            if let (Some(pool), Some(slot)) = (
-                &self.pipeline.context_processors[k].loaded.pool,
-                slot.take(),
-            ) {
-                pool.give_back(slot);
-            }
+        back(&self.view_pool, &mut self.view_slot);
+        back(&self.error_pool, &mut self.error_slot);
+        for (slot, p) in self
+            .processor_slots
+            .iter_mut()
+            .zip(pipeline.context_processors)
+        {
+            back(&p.loaded.pool, slot);
         }
     }
 
@@ -479,6 +471,13 @@ impl<'p> Invocation<'p> {
         self.trace
             .layer(started, Layer::Middleware(&middleware.name, hook), failed);
         outcome
+    }
+}
+
+/// Gives `slot`'s instance back to `pool`, if the component has one.
+fn back(pool: &Option<Arc<InstancePool>>, slot: &mut Option<Slot>) {
+    if let (Some(pool), Some(slot)) = (pool, slot.take()) {
+        pool.give_back(slot);
     }
 }
 
