@@ -35,7 +35,9 @@ impl Loaded {
     ) -> Self {
         let pool = match spec.policy {
             InstancePolicy::PerRequest => None,
-            InstancePolicy::Reuse(policy) => Some(InstancePool::new(policy)),
+            InstancePolicy::Reuse(policy) => {
+                Some(InstancePool::new(policy, context.services.pool_shares))
+            }
         };
         Loaded {
             pre,

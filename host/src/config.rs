@@ -169,8 +169,8 @@ pub struct TlsFiles {
     pub key: PathBuf,
 }
 
-/// CPUs this process may run on: the default number of serving threads,
-/// and of shares in each instance pool.
+/// CPUs this process may run on: the default number of serving threads
+/// (and so of shares in each instance pool).
 pub(crate) fn cpus() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get())
 }

@@ -362,6 +362,7 @@ fn services(config: &Config) -> Result<Services, LoadError> {
         sql,
         outbound: outbound::configure(),
         urlconfs: urls::configure(config),
+        pool_shares: config.server.workers,
     })
 }
 

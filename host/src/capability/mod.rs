@@ -96,4 +96,7 @@ pub(crate) struct Services {
     pub(crate) sql: sql::SqlDatabases,
     /// The URLconfs, for `reverse()`.
     pub(crate) urlconfs: crate::urlconfs::UrlConfs,
+    /// Serving threads (`[server] workers`): a `reuse` pool keeps a share
+    /// of idle instances for each.
+    pub(crate) pool_shares: usize,
 }

@@ -35,13 +35,11 @@ pub(crate) fn enter_worker(index: usize) {
 }
 
 impl InstancePool {
-    pub(crate) fn new(policy: ReusePolicy) -> Arc<InstancePool> {
+    /// A pool with one share per serving thread (`shares`, at least one).
+    pub(crate) fn new(policy: ReusePolicy, shares: usize) -> Arc<InstancePool> {
         let pool = Arc::new(InstancePool {
             policy,
-            // One per CPU; more workers than CPUs share them.
-            shares: (0..crate::config::cpus())
-                .map(|_| Share::default())
-                .collect(),
+            shares: (0..shares.max(1)).map(|_| Share::default()).collect(),
         });
         sweep_in_background(Arc::downgrade(&pool), policy);
         pool
@@ -97,9 +95,16 @@ impl InstancePool {
         stale
     }
 
-    /// This thread's share.
+    /// This thread's share, locked.
     fn lock(&self) -> std::sync::MutexGuard<'_, VecDeque<(Slot, Instant)>> {
-        lock(&self.shares[WORKER.with(|w| w.get()) % self.shares.len()])
+        lock(self.share())
+    }
+
+    /// This thread's share. The modulo only matters off the serving
+    /// threads' path: a pipeline reloaded with another `workers` value
+    /// than the threads started with.
+    fn share(&self) -> &Share {
+        &self.shares[WORKER.with(|w| w.get()) % self.shares.len()]
     }
 }
 
@@ -126,4 +131,34 @@ fn sweep_in_background(pool: Weak<InstancePool>, policy: ReusePolicy) {
             drop(pool.drain_stale());
         }
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_serving_thread_has_a_share_of_its_own() {
+        let pool = InstancePool::new(ReusePolicy::default(), 3);
+        assert_eq!(pool.shares.len(), 3);
+        let shares: Vec<usize> = (0..3)
+            .map(|index| {
+                std::thread::scope(|s| {
+                    s.spawn(|| {
+                        enter_worker(index);
+                        let share: *const Share = pool.share();
+                        pool.shares.iter().position(|s| std::ptr::eq(s, share))
+                    })
+                    .join()
+                    .expect("the thread runs")
+                    .expect("the share is the pool's")
+                })
+            })
+            .collect();
+        assert_eq!(shares, [0, 1, 2], "three workers, three shares");
+        // An embedder's thread (never entered) takes the first share.
+        assert!(std::ptr::eq(pool.share(), &pool.shares[0]));
+        // A pool always has a share.
+        assert_eq!(InstancePool::new(ReusePolicy::default(), 0).shares.len(), 1);
+    }
 }
