@@ -244,7 +244,7 @@ pub struct ReusePolicy {
     pub max_requests: u32,
     /// An instance idle this long is dropped. Default 60 s.
     pub idle_timeout: Duration,
-    /// Idle instances kept at most. Default 16.
+    /// Idle instances kept at most, per serving thread. Default 16.
     pub max_idle: usize,
 }
 

@@ -78,6 +78,9 @@ pub struct LivePipeline {
     draining: std::sync::atomic::AtomicBool,
     /// Every version's metrics, so counters carry on across a swap.
     metrics: Arc<Metrics>,
+    /// The serving threads the server started with. A reload cannot add
+    /// or remove threads, so every version's pools keep this many shares.
+    workers: usize,
 }
 
 impl ReloadStatus {
@@ -129,6 +132,7 @@ impl LivePipeline {
             tls: Mutex::new(None),
             draining: std::sync::atomic::AtomicBool::new(false),
             metrics,
+            workers: config.server.workers,
         })
     }
 
@@ -153,6 +157,7 @@ impl LivePipeline {
             tls: Mutex::new(None),
             draining: std::sync::atomic::AtomicBool::new(false),
             metrics,
+            workers: crate::config::cpus(),
         }
     }
 
@@ -237,7 +242,15 @@ impl LivePipeline {
     /// The new version's component hashes, or `None` when nothing changed.
     async fn try_reload(&self) -> Result<Option<Vec<(String, String)>>, ReloadError> {
         let path = self.config_path.as_deref().ok_or(ReloadError::NoConfig)?;
-        let config = Config::load(path)?;
+        let mut config = Config::load(path)?;
+        if config.server.workers != self.workers {
+            tracing::warn!(
+                "[server] workers changed from {} to {}: that takes effect at the next start",
+                self.workers,
+                config.server.workers
+            );
+            config.server.workers = self.workers;
+        }
         *self.files.lock().expect("files lock") = input_files(&config);
         *self.dirs.lock().expect("dirs lock") = config.templates.dirs.clone();
         let (fingerprint, components) = fingerprint(&config)?;

@@ -100,9 +100,10 @@ impl InstancePool {
         lock(self.share())
     }
 
-    /// This thread's share. The modulo only matters off the serving
-    /// threads' path: a pipeline reloaded with another `workers` value
-    /// than the threads started with.
+    /// This thread's share. Any thread that is not a serving thread (an
+    /// embedder's, a test's) uses the first; serving threads are numbered
+    /// below the share count (reloads keep the start-up `workers`), and
+    /// the modulo only keeps a mistake there from panicking.
     fn share(&self) -> &Share {
         &self.shares[WORKER.with(|w| w.get()) % self.shares.len()]
     }
@@ -156,6 +157,16 @@ mod tests {
             })
             .collect();
         assert_eq!(shares, [0, 1, 2], "three workers, three shares");
+        // Past the share count (never on a server): wraps around.
+        let wrapped = std::thread::scope(|s| {
+            s.spawn(|| {
+                enter_worker(4);
+                std::ptr::eq(pool.share(), &pool.shares[1])
+            })
+            .join()
+            .expect("the thread runs")
+        });
+        assert!(wrapped, "worker 4 of 3 shares takes share 1");
         // An embedder's thread (never entered) takes the first share.
         assert!(std::ptr::eq(pool.share(), &pool.shares[0]));
         // A pool always has a share.
