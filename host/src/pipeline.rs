@@ -278,8 +278,11 @@ impl Pipeline {
             Some(rest) => into_http(resp).map(|_| Body::stream(rest.into_stream())),
         };
         let took = started.elapsed();
-        // After the whole chain: no middleware sees it.
-        if let Some(timing) = trace.server_timing(took) {
+        // After the whole chain: no middleware sees it. Layers are also
+        // timed for traces, which must not show them to the client.
+        if self.server_timing
+            && let Some(timing) = trace.server_timing(took)
+        {
             resp.headers_mut().append(SERVER_TIMING, timing);
         }
         let route = trace.route.unwrap_or(self.routes.none());
