@@ -158,6 +158,11 @@ pub struct ServerConfig {
     pub otlp_endpoint: Option<String>,
     /// The traces' `service.name`. Default `shallot`.
     pub otlp_service_name: String,
+    /// Example: `otlp_sample_ratio = 0.1`: the share of requests traced
+    /// (by trace id, so every layer of a request goes together), 0.0 to
+    /// 1.0. A request that arrives with a W3C `traceparent` follows its
+    /// caller's decision instead. Default 1.0: every request.
+    pub otlp_sample_ratio: f64,
 }
 
 /// `[server.tls]`: the certificate chain and key files.
@@ -201,6 +206,7 @@ impl Default for ServerConfig {
             server_timing: false,
             otlp_endpoint: None,
             otlp_service_name: "shallot".to_owned(),
+            otlp_sample_ratio: 1.0,
         }
     }
 }

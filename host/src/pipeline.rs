@@ -167,6 +167,7 @@ impl Pipeline {
                 Some(endpoint) => Some(crate::metrics::otlp::Exporter::shared(
                     endpoint,
                     &config.server.otlp_service_name,
+                    config.server.otlp_sample_ratio,
                 )?),
                 None => None,
             },
@@ -210,7 +211,9 @@ impl Pipeline {
         &self.router
     }
 
-    fn chain(&self) -> Chain<'_> {
+    /// The chain for one request; `traced`: its layers are timed for its
+    /// spans.
+    fn chain(&self, traced: bool) -> Chain<'_> {
         Chain {
             middleware: &self.middleware,
             views: &self.views,
@@ -220,7 +223,7 @@ impl Pipeline {
             static_files: &self.static_files,
             request_timeout: self.request_timeout,
             routes: &self.routes,
-            time_layers: self.server_timing || self.otlp.is_some(),
+            time_layers: self.server_timing || traced,
         }
     }
 
@@ -270,9 +273,17 @@ impl Pipeline {
         let traced = self
             .otlp
             .as_ref()
-            .map(|_| (req.method().to_string(), req.uri().path().to_owned()));
+            .and_then(|otlp| otlp.keep(req.headers()))
+            .map(|caller| {
+                (
+                    req.method().to_string(),
+                    req.uri().path().to_owned(),
+                    caller,
+                )
+            });
+        let chain = self.chain(traced.is_some());
         let request = request_resource(req.map(Into::into));
-        let ((resp, rest), trace) = Invocation::new(self.chain(), request).run().await;
+        let ((resp, rest), trace) = Invocation::new(chain, request).run().await;
         let mut resp = match rest {
             None => into_http(resp).map(Body::full),
             Some(rest) => into_http(resp).map(|_| Body::stream(rest.into_stream())),
@@ -287,10 +298,11 @@ impl Pipeline {
         }
         let route = trace.route.unwrap_or(self.routes.none());
         self.metrics.request(route, resp.status().as_u16(), took);
-        if let (Some(otlp), Some((method, path))) = (&self.otlp, traced) {
+        if let (Some(otlp), Some((method, path, caller))) = (&self.otlp, traced) {
             let request = crate::metrics::otlp::Request {
                 method: &method,
                 path: &path,
+                caller,
                 status: resp.status().as_u16(),
                 started,
                 took,

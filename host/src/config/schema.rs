@@ -116,6 +116,7 @@ pub(super) struct RawServer {
     pub(super) server_timing: Option<bool>,
     pub(super) otlp_endpoint: Option<Spanned<String>>,
     pub(super) otlp_service_name: Option<String>,
+    pub(super) otlp_sample_ratio: Option<Spanned<f64>>,
 }
 
 /// `[server.tls]`.

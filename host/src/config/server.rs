@@ -142,6 +142,19 @@ pub(super) fn server(
     if let Some(name) = raw.otlp_service_name {
         server.otlp_service_name = name;
     }
+    if let Some(ratio) = raw.otlp_sample_ratio {
+        if !(0.0..=1.0).contains(ratio.get_ref()) {
+            return Err(src.error(
+                ratio.span(),
+                "server.otlp_sample_ratio",
+                format!(
+                    "{} is not a share of requests: give 0.0 (none) to 1.0 (every request)",
+                    ratio.get_ref()
+                ),
+            ));
+        }
+        server.otlp_sample_ratio = ratio.into_inner();
+    }
     if let Some(n) = num(
         &raw.max_concurrent_streams,
         "max_concurrent_streams",

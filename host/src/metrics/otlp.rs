@@ -14,20 +14,34 @@
 //! `shallot.hook`, `shallot.outcome` (`ok` or the failure's kind, as the
 //! metrics name it).
 //!
-//! One exporter per endpoint and service name for the whole process, so
-//! a reload keeps it (and its batch thread) rather than making another.
+//! A request that carries a W3C `traceparent` (and `tracestate`) header
+//! continues its caller's trace: its span is the caller's span's child, and
+//! the caller's sampling decision holds. Other requests start a trace, kept
+//! with the probability `otlp_sample_ratio`. The decision is made when the
+//! request arrives ([`Exporter::keep`]), so a request not kept is not
+//! timed layer by layer and builds no span.
+//!
+//! One exporter per endpoint, service name and ratio for the whole
+//! process, so a reload keeps it (and its batch thread) rather than making
+//! another.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant, SystemTime};
 
+use opentelemetry::propagation::TextMapPropagator as _;
 use opentelemetry::trace::{
     Span as _, SpanKind, TraceContextExt as _, Tracer as _, TracerProvider as _,
 };
 use opentelemetry::{Context, KeyValue};
+use opentelemetry_http::HeaderExtractor;
 use opentelemetry_otlp::{Protocol, WithExportConfig as _};
 use opentelemetry_sdk::Resource;
-use opentelemetry_sdk::trace::{SdkTracer, SdkTracerProvider};
+use opentelemetry_sdk::propagation::TraceContextPropagator;
+use opentelemetry_sdk::trace::{
+    IdGenerator as _, RandomIdGenerator, Sampler, SamplingDecision, SdkTracer, SdkTracerProvider,
+    ShouldSample as _,
+};
 
 use super::{Layer, Trace};
 
@@ -35,10 +49,13 @@ use super::{Layer, Trace};
 pub(crate) struct Exporter {
     provider: SdkTracerProvider,
     tracer: SdkTracer,
+    /// The share of requests without a caller's trace that are kept.
+    ratio: Sampler,
 }
 
-/// The exporters this process has made, by (endpoint, service name).
-type Exporters = HashMap<(String, String), Arc<Exporter>>;
+/// The exporters this process has made, by (endpoint, service name, the
+/// sample ratio's bits).
+type Exporters = HashMap<(String, String, u64), Arc<Exporter>>;
 static EXPORTERS: OnceLock<Mutex<Exporters>> = OnceLock::new();
 
 /// Why the exporter could not be made.
@@ -53,17 +70,24 @@ pub struct OtlpError {
 pub(crate) struct Request<'a> {
     pub(crate) method: &'a str,
     pub(crate) path: &'a str,
+    /// What [`Exporter::keep`] gave for the request.
+    pub(crate) caller: Context,
     pub(crate) status: u16,
     pub(crate) started: Instant,
     pub(crate) took: Duration,
 }
 
 impl Exporter {
-    /// The exporter for `endpoint` and `service`, made on first use.
-    pub(crate) fn shared(endpoint: &str, service: &str) -> Result<Arc<Exporter>, OtlpError> {
+    /// The exporter for `endpoint`, `service` and a sample `ratio` (0.0 to
+    /// 1.0), made on first use.
+    pub(crate) fn shared(
+        endpoint: &str,
+        service: &str,
+        ratio: f64,
+    ) -> Result<Arc<Exporter>, OtlpError> {
         let all = EXPORTERS.get_or_init(Mutex::default);
         let mut all = all.lock().unwrap_or_else(|e| e.into_inner());
-        let key = (endpoint.to_owned(), service.to_owned());
+        let key = (endpoint.to_owned(), service.to_owned(), ratio.to_bits());
         if let Some(exporter) = all.get(&key) {
             return Ok(exporter.clone());
         }
@@ -77,6 +101,9 @@ impl Exporter {
                 endpoint: endpoint.to_owned(),
                 reason: e.to_string(),
             })?;
+        // Sampling is decided by `keep` before the request runs; what is
+        // recorded was kept (the SDK's default sampler records it: a kept
+        // caller's trace is sampled, and a new trace has no parent).
         let provider = SdkTracerProvider::builder()
             .with_batch_exporter(exporter)
             .with_resource(
@@ -86,7 +113,11 @@ impl Exporter {
             )
             .build();
         let tracer = provider.tracer("shallot");
-        let exporter = Arc::new(Exporter { provider, tracer });
+        let exporter = Arc::new(Exporter {
+            provider,
+            tracer,
+            ratio: Sampler::TraceIdRatioBased(ratio),
+        });
         all.insert(key, exporter.clone());
         Ok(exporter)
     }
@@ -99,7 +130,30 @@ impl Exporter {
         }
     }
 
-    /// Turns one request's trace into spans.
+    /// Whether to trace a request, decided as it arrives: `Some` with the
+    /// caller's trace context (from its `traceparent` and `tracestate`)
+    /// when the caller sampled it, or when it has no valid `traceparent`
+    /// (W3C: start a new trace) and the ratio keeps it; `None` otherwise.
+    pub(crate) fn keep(&self, headers: &http::HeaderMap) -> Option<Context> {
+        let caller = TraceContextPropagator::new().extract(&HeaderExtractor(headers));
+        let parent = caller.span().span_context().clone();
+        if parent.is_valid() {
+            return parent.is_sampled().then_some(caller);
+        }
+        // The SDK's own ratio sampler on a fresh random id: a draw with
+        // probability `ratio`.
+        let draw = self.ratio.should_sample(
+            None,
+            RandomIdGenerator::default().new_trace_id(),
+            "",
+            &SpanKind::Server,
+            &[],
+            &[],
+        );
+        (draw.decision == SamplingDecision::RecordAndSample).then_some(caller)
+    }
+
+    /// Turns one kept request's trace into spans.
     pub(crate) fn record(&self, request: &Request<'_>, route: &str, trace: &Trace<'_>) {
         // Spans need wall-clock times; the layers were timed on the
         // monotonic clock, so each is placed relative to now.
@@ -121,8 +175,8 @@ impl Exporter {
             .with_kind(SpanKind::Server)
             .with_start_time(start)
             .with_attributes(attributes)
-            .start(&self.tracer);
-        let cx = Context::current_with_span(root);
+            .start_with_context(&self.tracer, &request.caller);
+        let cx = request.caller.with_span(root);
         for timed in trace.layers() {
             let (component, hook) = match timed.layer {
                 Layer::Middleware(component, hook) => (component, hook.name()),

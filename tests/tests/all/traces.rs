@@ -82,6 +82,24 @@ fn attributes(span: &Span) -> HashMap<&str, String> {
         .collect()
 }
 
+/// What the pipeline has sent, after a flush: every span with its batch's
+/// `service.name`.
+async fn flushed(
+    p: shallot::Pipeline,
+    spans: &mut mpsc::UnboundedReceiver<(String, Span)>,
+) -> Vec<(String, Span)> {
+    tokio::task::spawn_blocking(move || p.flush_traces())
+        .await
+        .unwrap();
+    let mut received = Vec::new();
+    while let Ok(Some(span)) =
+        tokio::time::timeout(std::time::Duration::from_millis(500), spans.recv()).await
+    {
+        received.push(span);
+    }
+    received
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn each_request_is_a_span_with_a_child_per_layer() {
     let (endpoint, mut spans) = collector().await;
@@ -131,18 +149,7 @@ view = "boom"
     let denied = run(&p, request("GET", "/items/1/", &[])).await;
     assert_eq!(denied.response.status(), 401);
     assert_eq!(run(&p, get("/boom")).await.response.status(), 500);
-    let p = std::sync::Arc::new(p);
-    let flushing = p.clone();
-    tokio::task::spawn_blocking(move || flushing.flush_traces())
-        .await
-        .unwrap();
-
-    let mut received = Vec::new();
-    while let Ok(Some(span)) =
-        tokio::time::timeout(std::time::Duration::from_millis(500), spans.recv()).await
-    {
-        received.push(span);
-    }
+    let received = flushed(p, &mut spans).await;
     assert!(received.iter().all(|(service, _)| service == "shop"));
     let spans: Vec<&Span> = received.iter().map(|(_, s)| s).collect();
     let roots: Vec<&&Span> = spans
@@ -209,4 +216,120 @@ view = "boom"
         .find(|(n, _)| n == "view-boom")
         .expect("the view's span");
     assert_eq!(view.1["shallot.outcome"], "raised");
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_traceparent_continues_the_callers_trace_and_the_ratio_keeps_the_rest() {
+    let (endpoint, mut spans) = collector().await;
+    // Ratio 0: only a caller's sampled trace is kept.
+    let p = pipeline(&format!(
+        r#"
+[server]
+otlp_endpoint = "{endpoint}"
+otlp_sample_ratio = 0.0
+
+[[middleware]]
+name = "request-id"
+component = "{{request-id}}"
+
+[views.items]
+component = "{{items}}"
+
+[[routes]]
+path = "items/<int:item_id>/"
+view = "items"
+"#
+    ))
+    .await;
+    let trace = "4bf92f3577b34da6a3ce929d0e0e4736";
+    let caller = "00f067aa0ba902b7";
+    let parent = |flags: &str| format!("00-{trace}-{caller}-{flags}");
+    let sends: [(&str, Option<String>); 4] = [
+        ("/items/1/", None),                       // starts a trace: not kept
+        ("/items/2/", Some(parent("01"))),         // the caller sampled it: kept
+        ("/items/3/", Some(parent("00"))),         // the caller did not: not kept
+        ("/items/4/", Some("00-zz-00-01".into())), // invalid: a new trace, not kept
+    ];
+    for (path, traceparent) in &sends {
+        let headers: Vec<(&str, &str)> = traceparent
+            .iter()
+            .map(|t| ("traceparent", t.as_str()))
+            .collect();
+        let resp = run(&p, request("GET", path, &headers)).await;
+        assert_eq!(resp.response.status(), 200, "{path}");
+    }
+    let received: Vec<Span> = flushed(p, &mut spans)
+        .await
+        .into_iter()
+        .map(|(_, s)| s)
+        .collect();
+
+    let paths: Vec<String> = received
+        .iter()
+        .filter_map(|s| attributes(s).get("url.path").cloned())
+        .collect();
+    assert_eq!(paths, ["/items/2/"], "only the caller's sampled request");
+    let server = received
+        .iter()
+        .find(|s| attributes(s).contains_key("url.path"))
+        .unwrap();
+    assert_eq!(hex(&server.trace_id), trace);
+    assert_eq!(hex(&server.parent_span_id), caller);
+    assert_ne!(hex(&server.span_id), caller);
+    // Its layers are in the caller's trace too, under the request's span.
+    let layers: Vec<&str> = received
+        .iter()
+        .filter(|s| s.parent_span_id == server.span_id)
+        .map(|s| {
+            assert_eq!(hex(&s.trace_id), trace);
+            s.name.as_str()
+        })
+        .collect();
+    assert_eq!(layers.len(), 3, "{layers:?}");
+    assert_eq!(
+        received.len(),
+        4,
+        "the request's span and its 3 layers, nothing else"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_a_traceparent_every_request_starts_its_own_trace() {
+    let (endpoint, mut spans) = collector().await;
+    let p = pipeline(&format!(
+        r#"
+[server]
+otlp_endpoint = "{endpoint}"
+
+[views.hello]
+component = "{{hello}}"
+
+[[routes]]
+path = "hello"
+view = "hello"
+"#
+    ))
+    .await;
+    for _ in 0..2 {
+        assert_eq!(run(&p, get("/hello")).await.response.status(), 200);
+    }
+    // An invalid traceparent is ignored, as W3C asks: a new trace.
+    let bad = request("GET", "/hello", &[("traceparent", "00-zz-00-01")]);
+    assert_eq!(run(&p, bad).await.response.status(), 200);
+    let received: Vec<Span> = flushed(p, &mut spans)
+        .await
+        .into_iter()
+        .map(|(_, s)| s)
+        .collect();
+    let roots: Vec<&Span> = received.iter().filter(|s| s.name == "GET hello").collect();
+    assert_eq!(roots.len(), 3);
+    let mut traces: Vec<&Vec<u8>> = roots.iter().map(|s| &s.trace_id).collect();
+    traces.sort();
+    traces.dedup();
+    assert_eq!(traces.len(), 3, "each request its own trace");
+    assert!(roots.iter().all(|s| s.parent_span_id.is_empty()));
 }
