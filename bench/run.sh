@@ -13,7 +13,10 @@
 #    request;
 # 4. runs the in-process cycle benchmark (cargo bench --bench cycle: cost
 #    per fresh and per reused layer, no socket);
-# 5. prints one table with ratios to native and to Django, and writes it to
+# 5. counts the instructions per request of the same in-process cases
+#    (bench/instructions.sh, callgrind: figures that do not move between
+#    runs, unlike times on this machine);
+# 6. prints one table with ratios to native and to Django, and writes it to
 #    bench/results/<timestamp>/summary.md (every run is in raw.txt).
 #
 # BEFORE=/path/to/an/older/shallot also serves the same configs with that
@@ -24,6 +27,7 @@
 #   ENDPOINTS="hello items boom"   POLICIES="per-request reuse"
 #   REFERENCE="sync best native"   (empty: Shallot only, no ratios)
 #   INPROC=1                       (0: skip the in-process benchmark)
+#   INSTRUCTIONS=1                 (0: skip counting instructions, ~10 min)
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -38,6 +42,7 @@ POLICIES="${POLICIES:-per-request reuse}"
 REFERENCE="${REFERENCE-sync best native}"
 BEFORE="${BEFORE:-}"
 INPROC="${INPROC:-1}"
+INSTRUCTIONS="${INSTRUCTIONS:-1}"
 PORT="${PORT:-18300}"
 LUA="$SHARED/wrk/report.lua"
 TOKEN_HEADER="Authorization: Bearer secret-token"
@@ -196,6 +201,14 @@ PY
 )"
 fi
 
+INSTR_TABLE=""
+if [[ "$INSTRUCTIONS" == 1 ]]; then
+  log "instructions per request (bench/instructions.sh)"
+  bash "$ROOT/bench/instructions.sh" > "$OUT/instructions.txt" 2>&1 \
+    || { cat "$OUT/instructions.txt" >&2; die "bench/instructions.sh failed"; }
+  INSTR_TABLE="$(sed -n '/^| case/,$p' "$OUT/instructions.txt" | grep -v '^\[instructions')"
+fi
+
 # ------------------------------------------------------------------ summary
 summarize() {
   awk -v conns="$CONNS" '
@@ -259,6 +272,12 @@ summarize() {
     echo "| group | case | median |"
     echo "|---|---|---:|"
     echo "$INPROC_TABLE"
+    echo
+  fi
+  if [[ -n "$INSTR_TABLE" ]]; then
+    echo "Instructions per request in process (bench/instructions.sh: callgrind, user space only):"
+    echo
+    echo "$INSTR_TABLE"
     echo
   fi
   echo "errors = socket errors + responses of an unexpected class (for /boom, 500 is expected)."

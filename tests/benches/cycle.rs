@@ -12,6 +12,12 @@
 //! that language costs, reuse minus the view alone is two warm calls.
 //!
 //! Run with: cargo bench -p shallot-tests --bench cycle
+//!
+//! With `CYCLE_CASE=<group>/<arg>` (a name divan prints, such as
+//! `reuse/12`) and `CYCLE_COUNT=<n>` set, the binary instead serves exactly
+//! `n` requests of that case and exits, so that `bench/instructions.sh` can
+//! count the instructions a request costs under callgrind: a figure that,
+//! unlike time on a shared 2-core machine, does not move between runs.
 
 use std::sync::OnceLock;
 
@@ -24,13 +30,45 @@ use shallot_tests::{get, guests, request};
 static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() {
-    divan::main();
+    match (std::env::var("CYCLE_CASE"), std::env::var("CYCLE_COUNT")) {
+        (Ok(name), Ok(count)) => {
+            let count = count.parse().expect("CYCLE_COUNT is a number of requests");
+            serve_counted(&name, count);
+        }
+        _ => divan::main(),
+    }
 }
 
 /// One engine as `shallot serve` builds it (pooling allocator, no fuel).
 fn runtime() -> &'static Runtime {
     static RUNTIME: OnceLock<Runtime> = OnceLock::new();
     RUNTIME.get_or_init(|| Runtime::new(EngineOptions::default()).expect("the engine starts"))
+}
+
+/// Serves `count` requests of one case and exits (the counting mode).
+///
+/// The engine is the same but for a smaller pool: valgrind cannot map the
+/// address space of the default one. Compiled components come from a disk
+/// cache (the script fills it with a first run under valgrind), so a counted
+/// run spends its time on requests rather than on compiling.
+fn serve_counted(name: &str, count: usize) {
+    let (toml, req) = case(name).unwrap_or_else(|| panic!("no case {name:?}"));
+    let options = EngineOptions {
+        concurrent_instances: std::env::var("CYCLE_POOL")
+            .map_or(7, |n| n.parse().expect("CYCLE_POOL is a number")),
+        ..EngineOptions::default()
+    };
+    let cache = std::env::var_os("CYCLE_CACHE").expect("CYCLE_CACHE names the compile cache");
+    let runtime = Runtime::new(options)
+        .expect("the engine starts")
+        .with_disk_cache(std::path::Path::new(&cache));
+    let rt = tokio();
+    let config = shallot::Config::parse("bench.toml", &toml).unwrap();
+    let pipeline = rt.block_on(Pipeline::load_with(&runtime, &config)).unwrap();
+    for _ in 0..count {
+        let resp = rt.block_on(pipeline.handle(req()));
+        assert_eq!(resp.status(), 200, "{:?}", resp.body());
+    }
 }
 
 fn tokio() -> tokio::runtime::Runtime {
@@ -82,13 +120,49 @@ fn load(rt: &tokio::runtime::Runtime, toml: &str) -> Pipeline {
         .unwrap()
 }
 
-fn bench_requests(
-    bencher: divan::Bencher,
-    toml: &str,
-    req: impl Fn() -> http::Request<Bytes> + Sync,
-) {
+type MakeRequest = Box<dyn Fn() -> http::Request<Bytes> + Sync>;
+
+/// Every case by the name divan gives it (`group/arg`): its config and the
+/// request it serves. The divan functions below and the counting mode both
+/// take their cases from here.
+fn case(name: &str) -> Option<(String, MakeRequest)> {
+    let (group, arg) = name.split_once('/')?;
+    let hello: MakeRequest = Box::new(|| get("/hello"));
+    let reuse = group.ends_with("reuse") || arg == "reuse";
+    let toml = match group {
+        "per_request" | "reuse" => layered(arg.parse().ok()?, reuse),
+        "quickstart_hello" => quickstart(reuse),
+        "quickstart_items" => {
+            let items: MakeRequest = Box::new(|| {
+                request(
+                    "GET",
+                    "/items/42/",
+                    &[("Authorization", "Bearer secret-token")],
+                )
+            });
+            return Some((quickstart(reuse), items));
+        }
+        // The quickstart (reuse) sending its traces to a collector that is
+        // not there (spans are made and dropped): `traced/1` keeps every
+        // request, `traced/0` none. Counted only (not a divan bench).
+        "traced" => quickstart(true).replacen(
+            "[server]\n",
+            &format!(
+                "[server]\notlp_endpoint = \"http://127.0.0.1:9/v1/traces\"\notlp_sample_ratio = {arg}\n"
+            ),
+            1,
+        ),
+        "language_per_request" | "language_reuse" => stack(&[request_id_in(arg)?], reuse),
+        "compiled_per_request" | "compiled_reuse" => stack(&[security_headers_in(arg)?], reuse),
+        _ => return None,
+    };
+    Some((toml, hello))
+}
+
+fn bench_case(bencher: divan::Bencher, name: &str) {
+    let (toml, req) = case(name).expect("every bench names a case");
     let rt = tokio();
-    let pipeline = load(&rt, toml);
+    let pipeline = load(&rt, &toml);
     // One request first: it must succeed, and it warms the reuse pools.
     let resp = rt.block_on(pipeline.handle(req()));
     assert_eq!(resp.status(), 200, "{:?}", resp.body());
@@ -97,73 +171,59 @@ fn bench_requests(
 
 #[divan::bench(args = [0, 1, 6, 12])]
 fn per_request(bencher: divan::Bencher, layers: usize) {
-    bench_requests(bencher, &layered(layers, false), || get("/hello"));
+    bench_case(bencher, &format!("per_request/{layers}"));
 }
 
 #[divan::bench(args = [0, 1, 6, 12])]
 fn reuse(bencher: divan::Bencher, layers: usize) {
-    bench_requests(bencher, &layered(layers, true), || get("/hello"));
+    bench_case(bencher, &format!("reuse/{layers}"));
 }
 
 #[divan::bench(args = ["per-request", "reuse"])]
 fn quickstart_hello(bencher: divan::Bencher, policy: &str) {
-    bench_requests(bencher, &quickstart(policy == "reuse"), || get("/hello"));
+    bench_case(bencher, &format!("quickstart_hello/{policy}"));
 }
 
 #[divan::bench(args = ["per-request", "reuse"])]
 fn quickstart_items(bencher: divan::Bencher, policy: &str) {
-    bench_requests(bencher, &quickstart(policy == "reuse"), || {
-        request(
-            "GET",
-            "/items/42/",
-            &[("Authorization", "Bearer secret-token")],
-        )
-    });
+    bench_case(bencher, &format!("quickstart_items/{policy}"));
 }
 
-fn request_id_in(lang: &str) -> &'static str {
+fn request_id_in(lang: &str) -> Option<&'static str> {
     match lang {
-        "rust" => guests::REQUEST_ID,
-        "python" => guests::PY_REQUEST_ID,
-        "js" => guests::JS_REQUEST_ID,
-        other => panic!("no request-id in {other}"),
+        "rust" => Some(guests::REQUEST_ID),
+        "python" => Some(guests::PY_REQUEST_ID),
+        "js" => Some(guests::JS_REQUEST_ID),
+        _ => None,
     }
 }
 
 #[divan::bench(args = ["rust", "python", "js"])]
 fn language_per_request(bencher: divan::Bencher, lang: &str) {
-    bench_requests(bencher, &stack(&[request_id_in(lang)], false), || {
-        get("/hello")
-    });
+    bench_case(bencher, &format!("language_per_request/{lang}"));
 }
 
 #[divan::bench(args = ["rust", "python", "js"])]
 fn language_reuse(bencher: divan::Bencher, lang: &str) {
-    bench_requests(bencher, &stack(&[request_id_in(lang)], true), || {
-        get("/hello")
-    });
+    bench_case(bencher, &format!("language_reuse/{lang}"));
 }
 
 /// C next to Rust on the same middleware (`security-headers`: one
 /// process-response call per request).
-fn security_headers_in(lang: &str) -> &'static str {
+fn security_headers_in(lang: &str) -> Option<&'static str> {
     match lang {
-        "rust" => guests::SECURITY_HEADERS,
-        "c" => guests::C_SECURITY_HEADERS,
-        other => panic!("no security-headers in {other}"),
+        "rust" => Some(guests::SECURITY_HEADERS),
+        "c" => Some(guests::C_SECURITY_HEADERS),
+        _ => None,
     }
 }
 
 #[divan::bench(args = ["rust", "c"])]
 fn compiled_per_request(bencher: divan::Bencher, lang: &str) {
-    bench_requests(bencher, &stack(&[security_headers_in(lang)], false), || {
-        get("/hello")
-    });
+    bench_case(bencher, &format!("compiled_per_request/{lang}"));
 }
 
 #[divan::bench(args = ["rust", "c"])]
 fn compiled_reuse(bencher: divan::Bencher, lang: &str) {
-    bench_requests(bencher, &stack(&[security_headers_in(lang)], true), || {
-        get("/hello")
-    });
+    bench_case(bencher, &format!("compiled_reuse/{lang}"));
 }
