@@ -80,7 +80,8 @@ pub struct LivePipeline {
     metrics: Arc<Metrics>,
     /// The serving threads the server started with. A reload cannot add
     /// or remove threads, so every version's pools keep this many shares.
-    workers: usize,
+    /// `None` for a fixed pipeline, which never reloads.
+    workers: Option<usize>,
 }
 
 impl ReloadStatus {
@@ -132,7 +133,7 @@ impl LivePipeline {
             tls: Mutex::new(None),
             draining: std::sync::atomic::AtomicBool::new(false),
             metrics,
-            workers: config.server.workers,
+            workers: Some(config.server.workers),
         })
     }
 
@@ -157,7 +158,7 @@ impl LivePipeline {
             tls: Mutex::new(None),
             draining: std::sync::atomic::AtomicBool::new(false),
             metrics,
-            workers: crate::config::cpus(),
+            workers: None,
         }
     }
 
@@ -243,13 +244,14 @@ impl LivePipeline {
     async fn try_reload(&self) -> Result<Option<Vec<(String, String)>>, ReloadError> {
         let path = self.config_path.as_deref().ok_or(ReloadError::NoConfig)?;
         let mut config = Config::load(path)?;
-        if config.server.workers != self.workers {
+        if let Some(workers) = self.workers
+            && config.server.workers != workers
+        {
             tracing::warn!(
-                "[server] workers changed from {} to {}: that takes effect at the next start",
-                self.workers,
+                "[server] workers changed from {workers} to {}: that takes effect at the next start",
                 config.server.workers
             );
-            config.server.workers = self.workers;
+            config.server.workers = workers;
         }
         *self.files.lock().expect("files lock") = input_files(&config);
         *self.dirs.lock().expect("dirs lock") = config.templates.dirs.clone();

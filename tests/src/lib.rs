@@ -179,14 +179,7 @@ pub async fn run(
     pipeline: &Pipeline,
     req: http::Request<impl Into<shallot::RequestBody>>,
 ) -> Outcome {
-    let events = Arc::new(Mutex::new(Vec::new()));
-    // Trace-level events (wasmtime-wasi logs every host call at that level)
-    // are never built: recording them made guests that make thousands of
-    // WASI calls slow enough to hit their CPU limit in debug builds.
-    let capture = Capture(events.clone()).with_filter(LevelFilter::DEBUG);
-    let subscriber = tracing_subscriber::registry().with(capture);
-    let response = pipeline.handle(req).with_subscriber(subscriber).await;
-    let log: Vec<String> = events.lock().unwrap().clone();
+    let (response, log) = logged(pipeline.handle(req)).await;
     let calls = log
         .iter()
         .filter_map(|line| {
@@ -201,6 +194,20 @@ pub async fn run(
         calls,
         log,
     }
+}
+
+/// Runs `work`, recording every event logged while it runs, as
+/// `component: message` for guests and `host: message` for the host.
+pub async fn logged<F: std::future::Future>(work: F) -> (F::Output, Vec<String>) {
+    let events = Arc::new(Mutex::new(Vec::new()));
+    // Trace-level events (wasmtime-wasi logs every host call at that level)
+    // are never built: recording them made guests that make thousands of
+    // WASI calls slow enough to hit their CPU limit in debug builds.
+    let capture = Capture(events.clone()).with_filter(LevelFilter::DEBUG);
+    let subscriber = tracing_subscriber::registry().with(capture);
+    let output = work.with_subscriber(subscriber).await;
+    let log = events.lock().unwrap().clone();
+    (output, log)
 }
 
 struct Capture(Arc<Mutex<Vec<String>>>);

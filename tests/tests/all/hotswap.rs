@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use shallot::LivePipeline;
-use shallot_tests::{get, guests, with_guests};
+use shallot_tests::{get, guests, logged, with_guests};
 
 fn temp_dir(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("shallot-hotswap-{name}-{}", std::process::id()));
@@ -327,6 +327,39 @@ async fn the_admin_endpoint_reports_version_hashes_and_the_last_error() {
     assert_eq!(status["version"], 1);
     let err = status["last_error"].as_str().unwrap();
     assert!(err.contains("missing field `component`"), "{err}");
+}
+
+/// Serving threads are started once, so a reload keeps the count the
+/// server started with (its pools keep one share per thread) and says so.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reload_that_changes_workers_keeps_the_started_count_and_warns() {
+    let dir = temp_dir("workers");
+    let path = dir.join("shallot.toml");
+    let with_workers = |n: usize, version: &str| {
+        format!("[server]\nworkers = {n}\n{}", config(version, "{probe}"))
+    };
+    replace(&path, with_workers(2, "v1").as_bytes());
+    let live = LivePipeline::load(&path).await.unwrap();
+    replace(&path, with_workers(3, "v2").as_bytes());
+    let (reloaded, log) = logged(live.reload()).await;
+    assert!(reloaded.unwrap(), "the rest of the file is swapped in");
+    assert!(
+        log.iter()
+            .any(|l| l.contains("[server] workers changed from 2 to 3")
+                && l.contains("next start")),
+        "{log:?}"
+    );
+    let resp = live.current().handle(get("/ok")).await;
+    let seen: Vec<_> = resp.headers().get_all("x-seen").iter().collect();
+    assert_eq!(seen, ["v2", "v2"]);
+    // The same count again: nothing to say.
+    replace(&path, with_workers(2, "v3").as_bytes());
+    let (reloaded, log) = logged(live.reload()).await;
+    assert!(reloaded.unwrap());
+    assert!(
+        !log.iter().any(|l| l.contains("workers changed")),
+        "{log:?}"
+    );
 }
 
 fn sha256(bytes: &[u8]) -> Vec<u8> {
