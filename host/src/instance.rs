@@ -101,7 +101,9 @@ impl Slot {
         request: &mut RequestResource,
     ) -> Result<Resource<RequestResource>, Failure> {
         self.start_call();
-        self.store.data_mut().urlconf.clone_from(&request.urlconf);
+        let state = self.store.data_mut();
+        state.urlconf.clone_from(&request.urlconf);
+        state.traceparent.clone_from(&request.traceparent);
         let entry = self
             .store
             .data_mut()

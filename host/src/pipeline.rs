@@ -273,16 +273,17 @@ impl Pipeline {
         let traced = self
             .otlp
             .as_ref()
-            .and_then(|otlp| otlp.keep(req.headers()))
-            .map(|caller| {
+            .and_then(|otlp| otlp.arrive(req.headers(), req.method().as_str(), started))
+            .map(|arrival| {
                 (
                     req.method().to_string(),
                     req.uri().path().to_owned(),
-                    caller,
+                    arrival,
                 )
             });
-        let chain = self.chain(traced.is_some());
-        let request = request_resource(req.map(Into::into));
+        let chain = self.chain(traced.as_ref().is_some_and(|(_, _, a)| a.recorded()));
+        let mut request = request_resource(req.map(Into::into));
+        request.traceparent = traced.as_ref().and_then(|(_, _, a)| a.traceparent());
         let ((resp, rest), trace) = Invocation::new(chain, request).run().await;
         let mut resp = match rest {
             None => into_http(resp).map(Body::full),
@@ -298,16 +299,15 @@ impl Pipeline {
         }
         let route = trace.route.unwrap_or(self.routes.none());
         self.metrics.request(route, resp.status().as_u16(), took);
-        if let (Some(otlp), Some((method, path, caller))) = (&self.otlp, traced) {
+        if let (Some(otlp), Some((method, path, arrival))) = (&self.otlp, traced) {
             let request = crate::metrics::otlp::Request {
                 method: &method,
                 path: &path,
-                caller,
                 status: resp.status().as_u16(),
                 started,
                 took,
             };
-            otlp.record(&request, route.label(), &trace);
+            otlp.record(&arrival, &request, route.label(), &trace);
         }
         resp
     }
@@ -423,6 +423,7 @@ fn request_resource(req: http::Request<RequestBody>) -> RequestResource {
         scheme: scheme.as_str(),
         attributes: Vec::new(),
         urlconf: None,
+        traceparent: None,
     }
 }
 

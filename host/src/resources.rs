@@ -29,6 +29,9 @@ pub struct RequestResource {
     /// The URLconf its URL was resolved with, once resolved (`None`: the
     /// root one).
     pub(crate) urlconf: Option<String>,
+    /// The W3C `traceparent` a guest's outbound requests carry, when the
+    /// request is in a trace (`[server] otlp_endpoint`).
+    pub(crate) traceparent: Option<String>,
 }
 
 /// A response being built or passed between layers.

@@ -36,6 +36,9 @@ pub(crate) struct RequestState {
     /// The URLconf the request's URL was resolved with (`None`: the root
     /// one), for `reverse()`; set with each call's request.
     pub(crate) urlconf: Option<String>,
+    /// The request's `traceparent` for outbound requests; set with each
+    /// call's request.
+    pub(crate) traceparent: Option<String>,
     stdout: LogPipe,
     stderr: LogPipe,
     /// What `shallot:http/log` may still write in this request.
@@ -60,6 +63,7 @@ impl RequestState {
             log_budget: LogBudget::new(component.limits.output_bytes),
             current: component,
             urlconf: None,
+            traceparent: None,
             stdout,
             stderr,
             sql_opened: false,
@@ -144,6 +148,7 @@ impl RequestState {
             component: &self.current.label,
             allowed: &self.current.allowed_hosts,
             client: &self.current.services.outbound,
+            traceparent: self.traceparent.as_deref(),
         }
     }
 }

@@ -124,6 +124,7 @@ impl Kit {
             component: &self.label,
             allowed: &self.allowed,
             client: &self.outbound,
+            traceparent: None,
         }
     }
 }

@@ -18,8 +18,10 @@
 //! continues its caller's trace: its span is the caller's span's child, and
 //! the caller's sampling decision holds. Other requests start a trace, kept
 //! with the probability `otlp_sample_ratio`. The decision is made when the
-//! request arrives ([`Exporter::keep`]), so a request not kept is not
-//! timed layer by layer and builds no span.
+//! request arrives ([`Exporter::arrive`]), so a request not kept is not
+//! timed layer by layer and builds no span. The request's span starts then
+//! too, so that a guest's outbound HTTP requests can carry a `traceparent`
+//! naming it (a caller's trace that is not kept is passed on as it came).
 //!
 //! One exporter per endpoint, service name and ratio for the whole
 //! process, so a reload keeps it (and its batch thread) rather than making
@@ -66,12 +68,34 @@ pub struct OtlpError {
     reason: String,
 }
 
+/// A request in a trace, from its arrival ([`Exporter::arrive`]).
+pub(crate) struct Arrival {
+    /// The caller's context, with the request's own span when recorded.
+    cx: Context,
+    /// Whether this request's spans are recorded (else it only passes a
+    /// caller's trace on).
+    recorded: bool,
+}
+
+impl Arrival {
+    /// Whether the request's layers are to be timed for its spans.
+    pub(crate) fn recorded(&self) -> bool {
+        self.recorded
+    }
+
+    /// The `traceparent` for requests this one makes (W3C): the request's
+    /// span as their parent, or the caller's as it came.
+    pub(crate) fn traceparent(&self) -> Option<String> {
+        let mut headers = HashMap::new();
+        TraceContextPropagator::new().inject_context(&self.cx, &mut headers);
+        headers.remove("traceparent")
+    }
+}
+
 /// What a finished request adds to its trace's spans.
 pub(crate) struct Request<'a> {
     pub(crate) method: &'a str,
     pub(crate) path: &'a str,
-    /// What [`Exporter::keep`] gave for the request.
-    pub(crate) caller: Context,
     pub(crate) status: u16,
     pub(crate) started: Instant,
     pub(crate) took: Duration,
@@ -130,31 +154,67 @@ impl Exporter {
         }
     }
 
-    /// Whether to trace a request, decided as it arrives: `Some` with the
-    /// caller's trace context (from its `traceparent` and `tracestate`)
-    /// when the caller sampled it, or when it has no valid `traceparent`
-    /// (W3C: start a new trace) and the ratio keeps it; `None` otherwise.
-    pub(crate) fn keep(&self, headers: &http::HeaderMap) -> Option<Context> {
+    /// Whether and how a request takes part in a trace, decided as it
+    /// arrives (at `started`). With a valid `traceparent` (and
+    /// `tracestate`) the caller decides: sampled, the request's span starts
+    /// as the caller's span's child; not sampled, nothing is recorded and
+    /// the caller's trace is only passed on. Without one (or with an
+    /// invalid one: W3C says to start a new trace), the ratio draws; `None`
+    /// when it does not keep the request.
+    pub(crate) fn arrive(
+        &self,
+        headers: &http::HeaderMap,
+        method: &str,
+        started: Instant,
+    ) -> Option<Arrival> {
         let caller = TraceContextPropagator::new().extract(&HeaderExtractor(headers));
         let parent = caller.span().span_context().clone();
-        if parent.is_valid() {
-            return parent.is_sampled().then_some(caller);
+        let keep = if parent.is_valid() {
+            parent.is_sampled()
+        } else {
+            // The SDK's own ratio sampler on a fresh random id: a draw
+            // with probability `ratio`.
+            let draw = self.ratio.should_sample(
+                None,
+                RandomIdGenerator::default().new_trace_id(),
+                "",
+                &SpanKind::Server,
+                &[],
+                &[],
+            );
+            draw.decision == SamplingDecision::RecordAndSample
+        };
+        if !keep {
+            return parent.is_valid().then_some(Arrival {
+                cx: caller,
+                recorded: false,
+            });
         }
-        // The SDK's own ratio sampler on a fresh random id: a draw with
-        // probability `ratio`.
-        let draw = self.ratio.should_sample(
-            None,
-            RandomIdGenerator::default().new_trace_id(),
-            "",
-            &SpanKind::Server,
-            &[],
-            &[],
-        );
-        (draw.decision == SamplingDecision::RecordAndSample).then_some(caller)
+        // Named by its route once the router has run (`record`).
+        let root = self
+            .tracer
+            .span_builder(method.to_owned())
+            .with_kind(SpanKind::Server)
+            .with_start_time(SystemTime::now() - started.elapsed())
+            .start_with_context(&self.tracer, &caller);
+        Some(Arrival {
+            cx: caller.with_span(root),
+            recorded: true,
+        })
     }
 
-    /// Turns one kept request's trace into spans.
-    pub(crate) fn record(&self, request: &Request<'_>, route: &str, trace: &Trace<'_>) {
+    /// Turns one recorded request's trace into spans: names and ends the
+    /// request's span and adds a child per layer.
+    pub(crate) fn record(
+        &self,
+        arrival: &Arrival,
+        request: &Request<'_>,
+        route: &str,
+        trace: &Trace<'_>,
+    ) {
+        if !arrival.recorded {
+            return;
+        }
         // Spans need wall-clock times; the layers were timed on the
         // monotonic clock, so each is placed relative to now.
         let (now, now_instant) = (SystemTime::now(), Instant::now());
@@ -169,14 +229,10 @@ impl Exporter {
         if let Some(layer) = &trace.short_circuit {
             attributes.push(KeyValue::new("shallot.short_circuit", name(layer)));
         }
-        let root = self
-            .tracer
-            .span_builder(format!("{} {route}", request.method))
-            .with_kind(SpanKind::Server)
-            .with_start_time(start)
-            .with_attributes(attributes)
-            .start_with_context(&self.tracer, &request.caller);
-        let cx = request.caller.with_span(root);
+        let cx = &arrival.cx;
+        let root = cx.span();
+        root.update_name(format!("{} {route}", request.method));
+        root.set_attributes(attributes);
         for timed in trace.layers() {
             let (component, hook) = match timed.layer {
                 Layer::Middleware(component, hook) => (component, hook.name()),
@@ -194,10 +250,10 @@ impl Exporter {
                     KeyValue::new("shallot.hook", hook),
                     KeyValue::new("shallot.outcome", timed.failed.unwrap_or("ok")),
                 ])
-                .start_with_context(&self.tracer, &cx);
+                .start_with_context(&self.tracer, cx);
             span.end_with_timestamp(began + timed.took);
         }
-        cx.span().end_with_timestamp(start + request.took);
+        root.end_with_timestamp(start + request.took);
     }
 }
 

@@ -333,3 +333,121 @@ view = "hello"
     assert_eq!(traces.len(), 3, "each request its own trace");
     assert!(roots.iter().all(|s| s.parent_span_id.is_empty()));
 }
+
+/// An HTTP server that answers 204 and keeps each request's `traceparent`.
+async fn upstream() -> (
+    String,
+    std::sync::Arc<std::sync::Mutex<Vec<Option<String>>>>,
+) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let keep = seen.clone();
+    tokio::spawn(async move {
+        loop {
+            let (stream, _) = listener.accept().await.unwrap();
+            let keep = keep.clone();
+            let service = hyper::service::service_fn(move |req: http::Request<_>| {
+                let header = req.headers().get("traceparent");
+                let traceparent = header.map(|v| v.to_str().unwrap().to_owned());
+                keep.lock().unwrap().push(traceparent);
+                let mut resp = http::Response::new(http_body_util::Empty::<bytes::Bytes>::new());
+                *resp.status_mut() = http::StatusCode::NO_CONTENT;
+                async { Ok::<_, std::convert::Infallible>(resp) }
+            });
+            let io = hyper_util::rt::TokioIo::new(stream);
+            tokio::spawn(hyper::server::conn::http1::Builder::new().serve_connection(io, service));
+        }
+    });
+    (url, seen)
+}
+
+/// A view that GETs `url` through the outbound capability, with OTLP on
+/// (`endpoint`) or off. (The hostile guest also imports key-value, which
+/// must be granted for it to link.)
+fn calling(url: &str, endpoint: Option<&str>) -> String {
+    let server = endpoint.map_or(String::new(), |e| {
+        format!("[server]\notlp_endpoint = \"{e}\"\n")
+    });
+    let kv = shallot_tests::fresh_kv_path().display().to_string();
+    format!(
+        r#"{server}
+[key_value]
+path = "{kv}"
+
+[views.h]
+component = "{{hostile}}"
+allowed_outbound_hosts = ["{url}"]
+key_value_stores = ["granted"]
+config = {{ action = "outbound", url = "{url}/" }}
+
+[[routes]]
+path = "h"
+view = "h"
+"#
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn outbound_requests_carry_the_requests_trace() {
+    let (endpoint, mut spans) = collector().await;
+    let (url, upstream_log) = upstream().await;
+    let p = pipeline(&calling(&url, Some(&endpoint))).await;
+    let trace = "4bf92f3577b34da6a3ce929d0e0e4736";
+    let caller = "00f067aa0ba902b7";
+    let parent = |flags: &str| format!("00-{trace}-{caller}-{flags}");
+    for traceparent in [Some(parent("01")), Some(parent("00")), None] {
+        let headers: Vec<(&str, &str)> = traceparent
+            .iter()
+            .map(|t| ("traceparent", t.as_str()))
+            .collect();
+        let out = run(&p, request("GET", "/h", &headers)).await;
+        assert_eq!(out.body(), "ALLOWED: outbound: 204", "{:?}", out.log);
+    }
+    let received: Vec<Span> = flushed(p, &mut spans)
+        .await
+        .into_iter()
+        .map(|(_, s)| s)
+        .collect();
+    let servers: Vec<&Span> = received.iter().filter(|s| s.name == "GET h").collect();
+    assert_eq!(
+        servers.len(),
+        2,
+        "the sampled caller's request and the new trace"
+    );
+    let seen = upstream_log.lock().unwrap().clone();
+    assert_eq!(seen.len(), 3);
+
+    // The caller sampled it: the request's span is the outbound request's parent.
+    let continued = servers
+        .iter()
+        .find(|s| hex(&s.parent_span_id) == caller)
+        .expect("the continued trace's span");
+    assert_eq!(
+        seen[0].as_deref(),
+        Some(format!("00-{trace}-{}-01", hex(&continued.span_id)).as_str())
+    );
+    // Not sampled: nothing recorded, the caller's trace passed on as it came.
+    assert_eq!(seen[1], Some(parent("00")));
+    // No caller: the new trace's span.
+    let started = servers
+        .iter()
+        .find(|s| s.parent_span_id.is_empty())
+        .expect("the new trace's span");
+    assert_eq!(
+        seen[2].as_deref(),
+        Some(format!("00-{}-{}-01", hex(&started.trace_id), hex(&started.span_id)).as_str())
+    );
+
+    // Without OTLP nothing is passed on, not even a caller's traceparent.
+    let untraced = pipeline(&calling(&url, None)).await;
+    let out = run(
+        &untraced,
+        request("GET", "/h", &[("traceparent", &parent("01"))]),
+    )
+    .await;
+    assert_eq!(out.body(), "ALLOWED: outbound: 204", "{:?}", out.log);
+    let seen = upstream_log.lock().unwrap().clone();
+    assert_eq!(seen.len(), 4);
+    assert_eq!(seen[3], None);
+}

@@ -42,11 +42,14 @@ pub(crate) fn configure() -> OutboundClient {
 }
 
 /// What `send` reaches, per request: who is asking, the hosts its grant
-/// allows, and the pipeline's client.
+/// allows, the pipeline's client, and the request's trace.
 pub(crate) struct OutboundView<'a> {
     pub(crate) component: &'a str,
     pub(crate) allowed: &'a AllowedHosts,
     pub(crate) client: &'a OutboundClient,
+    /// Added as `traceparent` unless the guest sets its own, so the
+    /// services it calls join the request's trace.
+    pub(crate) traceparent: Option<&'a str>,
 }
 
 struct Outbound;
@@ -65,7 +68,16 @@ pub(crate) fn add_to_linker<T: Send + 'static>(
 
 impl OutboundView<'_> {
     /// Checked on every call: the URL's host against the grant.
-    async fn send_checked(&mut self, req: OutgoingRequest) -> HostResult<IncomingResponse> {
+    async fn send_checked(&mut self, mut req: OutgoingRequest) -> HostResult<IncomingResponse> {
+        if let Some(traceparent) = self.traceparent
+            && !req
+                .headers
+                .iter()
+                .any(|(name, _)| name.eq_ignore_ascii_case("traceparent"))
+        {
+            req.headers
+                .push(("traceparent".to_owned(), traceparent.to_owned()));
+        }
         let result = self
             .client
             .send(
