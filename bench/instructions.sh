@@ -16,23 +16,27 @@
 # memory resets are a large part of its time (see the README's
 # "Measured"), so per-request figures undercount it; reused calls spend
 # almost nothing in the kernel. And an instruction is not a unit of time:
-# valgrind counts every iteration of `rep movsb` (memcpy) as one.
+# valgrind counts every byte `rep movsb` (memcpy) moves as one, so memory
+# copies get a column of their own and the figure to compare between
+# builds is the one without them.
 #
 # Environment (defaults):
 #   CASES="reuse/0 reuse/1 reuse/6 per_request/0 per_request/1 per_request/6
 #          quickstart_hello/reuse quickstart_items/reuse
 #          quickstart_hello/per-request quickstart_items/per-request
-#          language_reuse/rust language_reuse/python language_reuse/js"
+#          language_reuse/rust language_reuse/python language_reuse/js
+#          traced/0 traced/1"  (the quickstart with OTLP on, keeping no
+#          request / every request)
 #   COUNT=900 (requests counted per case, below `reuse`'s default
 #          max_requests of 1000; per-request cases count COUNT/5)
-#   BY_FUNCTION=0 (1: also write each case's per-request instructions by
-#                  function to <out>/<case>.functions.txt)
+#   BY_FUNCTION=0 (1: keep each case's per-request instructions by
+#                  function in <out>/<case>.functions.txt)
 # Valgrind cannot map the default instance pool, so the counted runs use a
 # pool of 7 instances: cases need at most 7 instances alive at once.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-CASES="${CASES:-reuse/0 reuse/1 reuse/6 per_request/0 per_request/1 per_request/6 quickstart_hello/reuse quickstart_items/reuse quickstart_hello/per-request quickstart_items/per-request language_reuse/rust language_reuse/python language_reuse/js}"
+CASES="${CASES:-reuse/0 reuse/1 reuse/6 per_request/0 per_request/1 per_request/6 quickstart_hello/reuse quickstart_items/reuse quickstart_hello/per-request quickstart_items/per-request language_reuse/rust language_reuse/python language_reuse/js traced/0 traced/1}"
 COUNT="${COUNT:-900}"
 BY_FUNCTION="${BY_FUNCTION:-0}"
 OUT="$ROOT/bench/results/instructions-$(date +%Y%m%d-%H%M%S)"
@@ -55,17 +59,22 @@ for line in sys.stdin:
         print(m["executable"])')"
 [[ -x "$BIN" ]] || die "no cycle benchmark binary"
 
-# Instructions callgrind collected in one run of `case` with `n` requests.
-collected() {  # case n [callgrind-out]
-  local out="${3:-/dev/null}" log="$OUT/valgrind.log"
+# One counted run of `case` with `n` requests, its profile in `out`.
+counted() {  # case n out
+  local log="$OUT/valgrind.log"
   CYCLE_CASE="$1" CYCLE_COUNT="$2" CYCLE_CACHE="$CACHE" \
-    valgrind --tool=callgrind --callgrind-out-file="$out" "$BIN" > "$log" 2>&1 \
+    valgrind --tool=callgrind --callgrind-out-file="$3" "$BIN" > "$log" 2>&1 \
     || { cat "$log" >&2; die "$1 failed under valgrind"; }
-  sed -n 's/.*Collected : \([0-9]*\).*/\1/p' "$log"
 }
 
-# Per-request instructions by function: the two runs' profiles subtracted.
-by_function() {  # before.cg after.cg n -> stdout
+# Per-request instructions: the two runs' profiles subtracted, by function
+# (to `functions`), and printed as "all copies": everything, and what
+# libc's memcpy/memmove/memset executed. Copies are apart because their
+# count follows code generation more than cost: valgrind counts each byte
+# `rep movsb` moves as an instruction, so a future a few bytes larger that
+# the compiler now moves with memcpy instead of inline moves shows up as
+# thousands of instructions.
+per_request() {  # before.cg after.cg n functions
   python3 - "$@" <<'PY'
 import collections, re, subprocess, sys
 def load(path):
@@ -78,10 +87,13 @@ def load(path):
             costs[m.group(2)] += int(m.group(1).replace(",", ""))
     return costs
 before, after, n = load(sys.argv[1]), load(sys.argv[2]), int(sys.argv[3])
-diff = {k: (after[k] - before.get(k, 0)) / n for k in after}
-for name, cost in sorted(diff.items(), key=lambda kv: -kv[1]):
-    if cost >= 1:
-        print(f"{cost:9.0f}  {name}")
+diff = {k: (after[k] - before.get(k, 0)) / n for k in set(after) | set(before)}
+with open(sys.argv[4], "w") as f:
+    for name, cost in sorted(diff.items(), key=lambda kv: -kv[1]):
+        if abs(cost) >= 1:
+            print(f"{cost:9.0f}  {name}", file=f)
+copies = sum(c for k, c in diff.items() if re.search(r"libc\.so.*\]$", k) and re.search(r":__mem(cpy|move|set)", k))
+print(round(sum(diff.values())), round(copies))
 PY
 }
 
@@ -94,21 +106,18 @@ for case in $CASES; do
   # it does not match: fill the cache under valgrind (its fastest tool).
   CYCLE_CASE="$case" CYCLE_COUNT=1 CYCLE_CACHE="$CACHE" valgrind --tool=none "$BIN" >/dev/null 2>&1 \
     || die "$case does not run (see cycle.rs's case())"
-  if [[ "$BY_FUNCTION" == 1 ]]; then
-    one="$(collected "$case" 1 "$OUT/one.cg")"
-    many="$(collected "$case" $((n + 1)) "$OUT/many.cg")"
-    by_function "$OUT/one.cg" "$OUT/many.cg" "$n" > "$OUT/${case//\//-}.functions.txt"
-    rm -f "$OUT/one.cg" "$OUT/many.cg"
-  else
-    one="$(collected "$case" 1)"
-    many="$(collected "$case" $((n + 1)))"
-  fi
-  per=$(((many - one) / n))
-  echo "$case $per" >> "$OUT/raw.txt"
-  ROWS+=("$case $per")
+  counted "$case" 1 "$OUT/one.cg"
+  counted "$case" $((n + 1)) "$OUT/many.cg"
+  functions="$OUT/${case//\//-}.functions.txt"
+  read -r per copies < <(per_request "$OUT/one.cg" "$OUT/many.cg" "$n" "$functions")
+  rm -f "$OUT/one.cg" "$OUT/many.cg"
+  [[ "$BY_FUNCTION" == 1 ]] || rm -f "$functions"
+  echo "$case $per $copies" >> "$OUT/raw.txt"
+  ROWS+=("$case $per $copies")
 done
 
-per_case() { awk -v c="$1" '$1 == c {print $2}' "$OUT/raw.txt"; }
+# Without copies: the figure to compare between builds.
+per_case() { awk -v c="$1" '$1 == c {print $2 - $3}' "$OUT/raw.txt"; }
 layer() {  # policy -> per-layer instructions from the 0- and 6-layer cases
   local zero six
   zero="$(per_case "$1/0")"; six="$(per_case "$1/6")"
@@ -119,17 +128,18 @@ layer() {  # policy -> per-layer instructions from the 0- and 6-layer cases
   echo "# Instructions per request, in process ($(date -u +%FT%TZ), $(git -C "$ROOT" rev-parse --short HEAD)$dirty)"
   echo
   echo "callgrind, user space only; (run with 1 + n requests - run with 1) / n."
+  echo "Copies: what libc's memcpy/memmove/memset executed (see the script's header)."
   echo
-  echo "| case | instructions per request |"
-  echo "|---|---:|"
+  echo "| case | instructions per request | without copies | copies |"
+  echo "|---|---:|---:|---:|"
   for row in "${ROWS[@]}"; do
-    read -r c v <<<"$row"
-    printf '| %s | %s |\n' "$c" "$(printf "%'d" "$v")"
+    read -r c v m <<<"$row"
+    printf '| %s | %s | %s | %s |\n' "$c" "$(printf "%'d" "$v")" "$(printf "%'d" $((v - m)))" "$(printf "%'d" "$m")"
   done
   for policy in reuse per_request; do
     if per="$(layer "$policy")" && [[ -n "$per" ]]; then
       echo
-      printf 'per %s layer (one cors middleware, (6 layers - 0) / 6): %s\n' "$policy" "$(printf "%'d" "$per")"
+      printf 'per %s layer without copies (one cors middleware, (6 layers - 0) / 6): %s\n' "$policy" "$(printf "%'d" "$per")"
     fi
   done
 } | tee "$OUT/summary.md"
