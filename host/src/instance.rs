@@ -103,7 +103,9 @@ impl Slot {
         self.start_call();
         let state = self.store.data_mut();
         state.urlconf.clone_from(&request.urlconf);
-        state.traceparent.clone_from(&request.traceparent);
+        if !state.current.grants.allowed_outbound_hosts.is_empty() {
+            state.trace_headers.clone_from(&request.trace_headers);
+        }
         let entry = self
             .store
             .data_mut()

@@ -72,6 +72,9 @@ pub struct Pipeline {
     server_timing: bool,
     /// `[server] otlp_endpoint`: each request's spans go there.
     otlp: Option<Arc<crate::metrics::otlp::Exporter>>,
+    /// Whether any component may make outbound HTTP requests, which carry
+    /// the request's trace headers (else they are not built).
+    outbound: bool,
 }
 
 impl Pipeline {
@@ -163,6 +166,9 @@ impl Pipeline {
             metrics,
             routes,
             server_timing: config.server.server_timing,
+            outbound: config
+                .components()
+                .any(|c| !c.grants.allowed_outbound_hosts.is_empty()),
             otlp: match &config.server.otlp_endpoint {
                 Some(endpoint) => Some(crate::metrics::otlp::Exporter::shared(
                     endpoint,
@@ -270,20 +276,20 @@ impl Pipeline {
         started: Instant,
     ) -> http::Response<Body> {
         // Only traces need them after the request has gone into the chain.
-        let traced = self
-            .otlp
-            .as_ref()
-            .and_then(|otlp| otlp.arrive(req.headers(), req.method().as_str(), started))
-            .map(|arrival| {
-                (
-                    req.method().to_string(),
-                    req.uri().path().to_owned(),
-                    arrival,
-                )
-            });
+        let traced = self.otlp.as_ref().map(|otlp| {
+            (
+                req.method().to_string(),
+                req.uri().path().to_owned(),
+                otlp.arrive(req.headers(), req.method().as_str(), started),
+            )
+        });
         let chain = self.chain(traced.as_ref().is_some_and(|(_, _, a)| a.recorded()));
         let mut request = request_resource(req.map(Into::into));
-        request.traceparent = traced.as_ref().and_then(|(_, _, a)| a.traceparent());
+        if let Some((_, _, arrival)) = &traced
+            && self.outbound
+        {
+            request.trace_headers = Some(arrival.headers().into());
+        }
         let ((resp, rest), trace) = Invocation::new(chain, request).run().await;
         let mut resp = match rest {
             None => into_http(resp).map(Body::full),
@@ -307,7 +313,7 @@ impl Pipeline {
                 started,
                 took,
             };
-            otlp.record(&arrival, &request, route.label(), &trace);
+            otlp.record(arrival, &request, route.label(), &trace);
         }
         resp
     }
@@ -423,7 +429,7 @@ fn request_resource(req: http::Request<RequestBody>) -> RequestResource {
         scheme: scheme.as_str(),
         attributes: Vec::new(),
         urlconf: None,
-        traceparent: None,
+        trace_headers: None,
     }
 }
 

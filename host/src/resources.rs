@@ -29,9 +29,10 @@ pub struct RequestResource {
     /// The URLconf its URL was resolved with, once resolved (`None`: the
     /// root one).
     pub(crate) urlconf: Option<String>,
-    /// The W3C `traceparent` a guest's outbound requests carry, when the
-    /// request is in a trace (`[server] otlp_endpoint`).
-    pub(crate) traceparent: Option<String>,
+    /// The W3C `traceparent` (and `tracestate`) a guest's outbound
+    /// requests carry (`[server] otlp_endpoint`); none without tracing.
+    /// Shared, so handing them to a store for a call copies a pointer.
+    pub(crate) trace_headers: Option<std::sync::Arc<[(String, String)]>>,
 }
 
 /// A response being built or passed between layers.

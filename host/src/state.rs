@@ -36,9 +36,9 @@ pub(crate) struct RequestState {
     /// The URLconf the request's URL was resolved with (`None`: the root
     /// one), for `reverse()`; set with each call's request.
     pub(crate) urlconf: Option<String>,
-    /// The request's `traceparent` for outbound requests; set with each
-    /// call's request.
-    pub(crate) traceparent: Option<String>,
+    /// The request's trace headers for outbound requests; set with each
+    /// call's request, for components that may make them.
+    pub(crate) trace_headers: Option<std::sync::Arc<[(String, String)]>>,
     stdout: LogPipe,
     stderr: LogPipe,
     /// What `shallot:http/log` may still write in this request.
@@ -63,7 +63,7 @@ impl RequestState {
             log_budget: LogBudget::new(component.limits.output_bytes),
             current: component,
             urlconf: None,
-            traceparent: None,
+            trace_headers: None,
             stdout,
             stderr,
             sql_opened: false,
@@ -148,7 +148,7 @@ impl RequestState {
             component: &self.current.label,
             allowed: &self.current.allowed_hosts,
             client: &self.current.services.outbound,
-            traceparent: self.traceparent.as_deref(),
+            trace_headers: self.trace_headers.as_deref().unwrap_or_default(),
         }
     }
 }

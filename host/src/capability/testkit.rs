@@ -124,7 +124,7 @@ impl Kit {
             component: &self.label,
             allowed: &self.allowed,
             client: &self.outbound,
-            traceparent: None,
+            trace_headers: &[],
         }
     }
 }

@@ -17,11 +17,12 @@
 //! A request that carries a W3C `traceparent` (and `tracestate`) header
 //! continues its caller's trace: its span is the caller's span's child, and
 //! the caller's sampling decision holds. Other requests start a trace, kept
-//! with the probability `otlp_sample_ratio`. The decision is made when the
-//! request arrives ([`Exporter::arrive`]), so a request not kept is not
-//! timed layer by layer and builds no span. The request's span starts then
-//! too, so that a guest's outbound HTTP requests can carry a `traceparent`
-//! naming it (a caller's trace that is not kept is passed on as it came).
+//! by trace id at `otlp_sample_ratio` (the SDK's `ParentBased` ratio
+//! sampler, set here so that `OTEL_TRACES_SAMPLER` cannot change it). The
+//! request's span starts as the request arrives ([`Exporter::arrive`]), so
+//! a request not kept is not timed layer by layer, and a guest's outbound
+//! requests carry a `traceparent` (and the `tracestate`) naming it, sampled
+//! or not, so the services it calls decide as it did.
 //!
 //! One exporter per endpoint, service name and ratio for the whole
 //! process, so a reload keeps it (and its batch thread) rather than making
@@ -40,10 +41,7 @@ use opentelemetry_http::HeaderExtractor;
 use opentelemetry_otlp::{Protocol, WithExportConfig as _};
 use opentelemetry_sdk::Resource;
 use opentelemetry_sdk::propagation::TraceContextPropagator;
-use opentelemetry_sdk::trace::{
-    IdGenerator as _, RandomIdGenerator, Sampler, SamplingDecision, SdkTracer, SdkTracerProvider,
-    ShouldSample as _,
-};
+use opentelemetry_sdk::trace::{Sampler, SdkTracer, SdkTracerProvider};
 
 use super::{Layer, Trace};
 
@@ -51,8 +49,6 @@ use super::{Layer, Trace};
 pub(crate) struct Exporter {
     provider: SdkTracerProvider,
     tracer: SdkTracer,
-    /// The share of requests without a caller's trace that are kept.
-    ratio: Sampler,
 }
 
 /// The exporters this process has made, by (endpoint, service name, the
@@ -68,27 +64,44 @@ pub struct OtlpError {
     reason: String,
 }
 
-/// A request in a trace, from its arrival ([`Exporter::arrive`]).
+/// A request in a trace, from its arrival ([`Exporter::arrive`]) to
+/// [`Exporter::record`].
 pub(crate) struct Arrival {
-    /// The caller's context, with the request's own span when recorded.
+    /// The caller's context with the request's span (recording or not).
     cx: Context,
-    /// Whether this request's spans are recorded (else it only passes a
-    /// caller's trace on).
-    recorded: bool,
+    /// Whether the span was ended by `record`; one dropped before that
+    /// belongs to a request that was cancelled (client gone, timeout).
+    ended: bool,
 }
 
 impl Arrival {
-    /// Whether the request's layers are to be timed for its spans.
+    /// Whether the request's spans are kept, so its layers are timed.
     pub(crate) fn recorded(&self) -> bool {
-        self.recorded
+        self.cx.span().span_context().is_sampled()
     }
 
-    /// The `traceparent` for requests this one makes (W3C): the request's
-    /// span as their parent, or the caller's as it came.
-    pub(crate) fn traceparent(&self) -> Option<String> {
+    /// The W3C headers for requests this one makes: `traceparent` naming
+    /// the request's span (with its sampled flag), and `tracestate` when
+    /// the caller sent one.
+    pub(crate) fn headers(&self) -> Vec<(String, String)> {
         let mut headers = HashMap::new();
         TraceContextPropagator::new().inject_context(&self.cx, &mut headers);
-        headers.remove("traceparent")
+        let mut headers: Vec<(String, String)> = headers.into_iter().collect();
+        // traceparent first, as W3C writes them.
+        headers.sort();
+        headers
+    }
+}
+
+impl Drop for Arrival {
+    fn drop(&mut self) {
+        if !self.ended {
+            // Ended here rather than by the SDK's drop, so it says why it
+            // has no route or status.
+            let span = self.cx.span();
+            span.set_attribute(KeyValue::new("shallot.outcome", "cancelled"));
+            span.end();
+        }
     }
 }
 
@@ -125,10 +138,13 @@ impl Exporter {
                 endpoint: endpoint.to_owned(),
                 reason: e.to_string(),
             })?;
-        // Sampling is decided by `keep` before the request runs; what is
-        // recorded was kept (the SDK's default sampler records it: a kept
-        // caller's trace is sampled, and a new trace has no parent).
+        // A caller's decision first (its sampled flag), then the ratio by
+        // trace id. Set explicitly: the builder's default reads
+        // OTEL_TRACES_SAMPLER, which would then overrule the config.
         let provider = SdkTracerProvider::builder()
+            .with_sampler(Sampler::ParentBased(Box::new(Sampler::TraceIdRatioBased(
+                ratio,
+            ))))
             .with_batch_exporter(exporter)
             .with_resource(
                 Resource::builder()
@@ -137,11 +153,7 @@ impl Exporter {
             )
             .build();
         let tracer = provider.tracer("shallot");
-        let exporter = Arc::new(Exporter {
-            provider,
-            tracer,
-            ratio: Sampler::TraceIdRatioBased(ratio),
-        });
+        let exporter = Arc::new(Exporter { provider, tracer });
         all.insert(key, exporter.clone());
         Ok(exporter)
     }
@@ -154,65 +166,42 @@ impl Exporter {
         }
     }
 
-    /// Whether and how a request takes part in a trace, decided as it
-    /// arrives (at `started`). With a valid `traceparent` (and
-    /// `tracestate`) the caller decides: sampled, the request's span starts
-    /// as the caller's span's child; not sampled, nothing is recorded and
-    /// the caller's trace is only passed on. Without one (or with an
-    /// invalid one: W3C says to start a new trace), the ratio draws; `None`
-    /// when it does not keep the request.
+    /// The request's span, started as the request arrives (at `started`)
+    /// in its caller's trace when it has a valid `traceparent` (an invalid
+    /// one is ignored, as W3C asks), else in a new trace. The sampler
+    /// decides whether it records: a request not kept costs this span's
+    /// ids and the decision, nothing more.
     pub(crate) fn arrive(
         &self,
         headers: &http::HeaderMap,
         method: &str,
         started: Instant,
-    ) -> Option<Arrival> {
+    ) -> Arrival {
         let caller = TraceContextPropagator::new().extract(&HeaderExtractor(headers));
-        let parent = caller.span().span_context().clone();
-        let keep = if parent.is_valid() {
-            parent.is_sampled()
-        } else {
-            // The SDK's own ratio sampler on a fresh random id: a draw
-            // with probability `ratio`.
-            let draw = self.ratio.should_sample(
-                None,
-                RandomIdGenerator::default().new_trace_id(),
-                "",
-                &SpanKind::Server,
-                &[],
-                &[],
-            );
-            draw.decision == SamplingDecision::RecordAndSample
-        };
-        if !keep {
-            return parent.is_valid().then_some(Arrival {
-                cx: caller,
-                recorded: false,
-            });
-        }
         // Named by its route once the router has run (`record`).
-        let root = self
+        let span = self
             .tracer
             .span_builder(method.to_owned())
             .with_kind(SpanKind::Server)
             .with_start_time(SystemTime::now() - started.elapsed())
             .start_with_context(&self.tracer, &caller);
-        Some(Arrival {
-            cx: caller.with_span(root),
-            recorded: true,
-        })
+        Arrival {
+            cx: caller.with_span(span),
+            ended: false,
+        }
     }
 
     /// Turns one recorded request's trace into spans: names and ends the
     /// request's span and adds a child per layer.
     pub(crate) fn record(
         &self,
-        arrival: &Arrival,
+        mut arrival: Arrival,
         request: &Request<'_>,
         route: &str,
         trace: &Trace<'_>,
     ) {
-        if !arrival.recorded {
+        arrival.ended = true;
+        if !arrival.recorded() {
             return;
         }
         // Spans need wall-clock times; the layers were timed on the

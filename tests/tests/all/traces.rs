@@ -427,8 +427,14 @@ async fn outbound_requests_carry_the_requests_trace() {
         seen[0].as_deref(),
         Some(format!("00-{trace}-{}-01", hex(&continued.span_id)).as_str())
     );
-    // Not sampled: nothing recorded, the caller's trace passed on as it came.
-    assert_eq!(seen[1], Some(parent("00")));
+    // Not sampled: nothing recorded, and the services called are told so
+    // (the request's own span id, which nothing exports, as the parent).
+    let unsampled = seen[1].as_deref().unwrap();
+    assert!(
+        unsampled.starts_with(&format!("00-{trace}-")) && unsampled.ends_with("-00"),
+        "{unsampled}"
+    );
+    assert_ne!(unsampled, parent("00"));
     // No caller: the new trace's span.
     let started = servers
         .iter()
@@ -437,6 +443,24 @@ async fn outbound_requests_carry_the_requests_trace() {
     assert_eq!(
         seen[2].as_deref(),
         Some(format!("00-{}-{}-01", hex(&started.trace_id), hex(&started.span_id)).as_str())
+    );
+
+    // A new trace the ratio does not keep is passed on as not sampled, so
+    // the services called do not start traces of their own.
+    let (endpoint, _spans) = collector().await;
+    let none_kept = calling(&url, Some(&endpoint)).replacen(
+        "[server]\n",
+        "[server]\notlp_sample_ratio = 0\n",
+        1,
+    );
+    let p = pipeline(&none_kept).await;
+    assert_eq!(run(&p, get("/h")).await.body(), "ALLOWED: outbound: 204");
+    let dropped = upstream_log.lock().unwrap()[3].clone().unwrap();
+    let parts: Vec<&str> = dropped.split('-').collect();
+    assert_eq!(parts.len(), 4, "{dropped}");
+    assert_eq!(
+        (parts[0], parts[1].len(), parts[2].len(), parts[3]),
+        ("00", 32, 16, "00")
     );
 
     // Without OTLP nothing is passed on, not even a caller's traceparent.
@@ -448,6 +472,33 @@ async fn outbound_requests_carry_the_requests_trace() {
     .await;
     assert_eq!(out.body(), "ALLOWED: outbound: 204", "{:?}", out.log);
     let seen = upstream_log.lock().unwrap().clone();
-    assert_eq!(seen.len(), 4);
-    assert_eq!(seen[3], None);
+    assert_eq!(seen.len(), 5);
+    assert_eq!(seen[4], None);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cancelled_request_s_span_says_so() {
+    let (endpoint, mut spans) = collector().await;
+    // An upstream that accepts and never answers: the view waits on it.
+    let silent = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", silent.local_addr().unwrap());
+    tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((stream, _)) = silent.accept().await {
+            held.push(stream);
+        }
+    });
+    let p = pipeline(&calling(&url, Some(&endpoint))).await;
+    // The client goes away: the request's future is dropped mid-call.
+    let gone = tokio::time::timeout(std::time::Duration::from_millis(500), p.handle(get("/h")));
+    assert!(gone.await.is_err(), "the view was still waiting");
+    let received = flushed(p, &mut spans).await;
+    let span = received
+        .iter()
+        .map(|(_, s)| s)
+        .find(|s| s.parent_span_id.is_empty())
+        .expect("the request's span");
+    // No route yet: named by its method, and marked.
+    assert_eq!(span.name, "GET");
+    assert_eq!(attributes(span)["shallot.outcome"], "cancelled");
 }

@@ -47,9 +47,9 @@ pub(crate) struct OutboundView<'a> {
     pub(crate) component: &'a str,
     pub(crate) allowed: &'a AllowedHosts,
     pub(crate) client: &'a OutboundClient,
-    /// Added as `traceparent` unless the guest sets its own, so the
-    /// services it calls join the request's trace.
-    pub(crate) traceparent: Option<&'a str>,
+    /// `traceparent` and `tracestate`, added unless the guest sets its own
+    /// `traceparent`, so the services it calls join the request's trace.
+    pub(crate) trace_headers: &'a [(String, String)],
 }
 
 struct Outbound;
@@ -69,15 +69,7 @@ pub(crate) fn add_to_linker<T: Send + 'static>(
 impl OutboundView<'_> {
     /// Checked on every call: the URL's host against the grant.
     async fn send_checked(&mut self, mut req: OutgoingRequest) -> HostResult<IncomingResponse> {
-        if let Some(traceparent) = self.traceparent
-            && !req
-                .headers
-                .iter()
-                .any(|(name, _)| name.eq_ignore_ascii_case("traceparent"))
-        {
-            req.headers
-                .push(("traceparent".to_owned(), traceparent.to_owned()));
-        }
+        with_trace(&mut req.headers, self.trace_headers);
         let result = self
             .client
             .send(
@@ -110,11 +102,56 @@ impl OutboundView<'_> {
     }
 }
 
+/// Adds the request's trace headers to an outbound request's, unless the
+/// guest propagates a trace of its own (it set `traceparent`).
+fn with_trace(headers: &mut Vec<(String, String)>, trace: &[(String, String)]) {
+    let own = headers
+        .iter()
+        .any(|(name, _)| name.eq_ignore_ascii_case("traceparent"));
+    if !own {
+        headers.extend(trace.iter().cloned());
+    }
+}
+
 impl Host for OutboundView<'_> {
     async fn send(
         &mut self,
         req: OutgoingRequest,
     ) -> wasmtime::Result<Result<IncomingResponse, Error>> {
         trappable(self.send_checked(req).await)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::with_trace;
+
+    fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
+        list.iter()
+            .map(|(n, v)| ((*n).to_owned(), (*v).to_owned()))
+            .collect()
+    }
+
+    #[test]
+    fn the_trace_is_added_unless_the_guest_sent_its_own() {
+        let trace = pairs(&[("traceparent", "00-ab-cd-01"), ("tracestate", "k=v")]);
+        let mut plain = pairs(&[("accept", "*/*")]);
+        with_trace(&mut plain, &trace);
+        assert_eq!(
+            plain,
+            pairs(&[
+                ("accept", "*/*"),
+                ("traceparent", "00-ab-cd-01"),
+                ("tracestate", "k=v")
+            ])
+        );
+        // Header names are case-insensitive: the guest's trace stands whole.
+        let mut own = pairs(&[("TraceParent", "00-ef-01-00")]);
+        with_trace(&mut own, &trace);
+        assert_eq!(own, pairs(&[("TraceParent", "00-ef-01-00")]));
+        // Without tracing nothing is added.
+        let mut untraced = pairs(&[("accept", "*/*")]);
+        with_trace(&mut untraced, &[]);
+        assert_eq!(untraced, pairs(&[("accept", "*/*")]));
     }
 }
