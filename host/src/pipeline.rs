@@ -275,17 +275,10 @@ impl Pipeline {
         req: http::Request<impl Into<RequestBody>>,
         started: Instant,
     ) -> http::Response<Body> {
-        // Only traces need them after the request has gone into the chain.
-        let traced = self.otlp.as_ref().map(|otlp| {
-            (
-                req.method().to_string(),
-                req.uri().path().to_owned(),
-                otlp.arrive(req.headers(), req.method().as_str(), started),
-            )
-        });
-        let chain = self.chain(traced.as_ref().is_some_and(|(_, _, a)| a.recorded()));
+        let traced = self.otlp.as_ref().map(|otlp| otlp.arrive(&req, started));
+        let chain = self.chain(traced.as_ref().is_some_and(|a| a.recorded()));
         let mut request = request_resource(req.map(Into::into));
-        if let Some((_, _, arrival)) = &traced
+        if let Some(arrival) = &traced
             && self.outbound
         {
             request.trace_headers = Some(arrival.headers().into());
@@ -305,12 +298,9 @@ impl Pipeline {
         }
         let route = trace.route.unwrap_or(self.routes.none());
         self.metrics.request(route, resp.status().as_u16(), took);
-        if let (Some(otlp), Some((method, path, arrival))) = (&self.otlp, traced) {
+        if let (Some(otlp), Some(arrival)) = (&self.otlp, traced) {
             let request = crate::metrics::otlp::Request {
-                method: &method,
-                path: &path,
                 status: resp.status().as_u16(),
-                started,
                 took,
             };
             otlp.record(arrival, &request, route.label(), &trace);

@@ -1,7 +1,8 @@
-//! Traces over OTLP (`[server] otlp_endpoint`): after a request's chain
-//! has run, its [`Trace`] becomes a server span for the request with a
-//! child span per layer that ran (a middleware's hook, the view, a
-//! context processor, the rendering), timed as they ran, and goes to the
+//! Traces over OTLP (`[server] otlp_endpoint`): a request's server span
+//! starts as it arrives; after its chain has run, its [`Trace`] names and
+//! ends it and adds a child span per layer that ran (a middleware's hook,
+//! the view, a context processor, the rendering), timed as they ran; the
+//! spans go to the
 //! OpenTelemetry SDK's batch processor, whose own thread sends batches to
 //! the collector over OTLP/HTTP (protobuf). Nothing waits for the
 //! collector on the request path; a collector that is away loses spans,
@@ -10,7 +11,8 @@
 //! The request span: `http.request.method`, `url.path`, `http.route` (the
 //! route's metric label), `http.response.status_code`, and
 //! `shallot.short_circuit` when a middleware hook answered instead of the
-//! rest of the chain. Each layer's span: `shallot.component`,
+//! rest of the chain, or `shallot.outcome = cancelled` when the request was
+//! dropped before its response. Each layer's span: `shallot.component`,
 //! `shallot.hook`, `shallot.outcome` (`ok` or the failure's kind, as the
 //! metrics name it).
 //!
@@ -69,8 +71,16 @@ pub struct OtlpError {
 pub(crate) struct Arrival {
     /// The caller's context with the request's span (recording or not).
     cx: Context,
+    /// When the request arrived, on both clocks: every span time is placed
+    /// from this one wall-clock reading, so a clock step cannot end a span
+    /// before it starts.
+    started: (Instant, SystemTime),
+    /// The method, for the span's name (`GET <route>`); empty when not
+    /// recorded.
+    method: String,
     /// Whether the span was ended by `record`; one dropped before that
-    /// belongs to a request that was cancelled (client gone, timeout).
+    /// belongs to a request that was cancelled (client gone, the server
+    /// stopping).
     ended: bool,
 }
 
@@ -82,11 +92,15 @@ impl Arrival {
 
     /// The W3C headers for requests this one makes: `traceparent` naming
     /// the request's span (with its sampled flag), and `tracestate` when
-    /// the caller sent one.
+    /// the caller sent one (the SDK writes it empty otherwise; W3C says
+    /// not to send an empty one).
     pub(crate) fn headers(&self) -> Vec<(String, String)> {
         let mut headers = HashMap::new();
         TraceContextPropagator::new().inject_context(&self.cx, &mut headers);
-        let mut headers: Vec<(String, String)> = headers.into_iter().collect();
+        let mut headers: Vec<(String, String)> = headers
+            .into_iter()
+            .filter(|(_, value)| !value.is_empty())
+            .collect();
         // traceparent first, as W3C writes them.
         headers.sort();
         headers
@@ -106,11 +120,8 @@ impl Drop for Arrival {
 }
 
 /// What a finished request adds to its trace's spans.
-pub(crate) struct Request<'a> {
-    pub(crate) method: &'a str,
-    pub(crate) path: &'a str,
+pub(crate) struct Request {
     pub(crate) status: u16,
-    pub(crate) started: Instant,
     pub(crate) took: Duration,
 }
 
@@ -171,32 +182,42 @@ impl Exporter {
     /// one is ignored, as W3C asks), else in a new trace. The sampler
     /// decides whether it records: a request not kept costs this span's
     /// ids and the decision, nothing more.
-    pub(crate) fn arrive(
-        &self,
-        headers: &http::HeaderMap,
-        method: &str,
-        started: Instant,
-    ) -> Arrival {
-        let caller = TraceContextPropagator::new().extract(&HeaderExtractor(headers));
+    pub(crate) fn arrive(&self, request: &http::Request<impl Sized>, started: Instant) -> Arrival {
+        let caller = TraceContextPropagator::new().extract(&HeaderExtractor(request.headers()));
+        let wall = SystemTime::now() - started.elapsed();
         // Named by its route once the router has run (`record`).
-        let span = self
+        let method = request.method().as_str();
+        let mut span = self
             .tracer
             .span_builder(method.to_owned())
             .with_kind(SpanKind::Server)
-            .with_start_time(SystemTime::now() - started.elapsed())
+            .with_start_time(wall)
             .start_with_context(&self.tracer, &caller);
+        let recording = span.is_recording();
+        if recording {
+            span.set_attributes([
+                KeyValue::new("http.request.method", method.to_owned()),
+                KeyValue::new("url.path", request.uri().path().to_owned()),
+            ]);
+        }
         Arrival {
             cx: caller.with_span(span),
+            started: (started, wall),
+            method: if recording {
+                method.to_owned()
+            } else {
+                String::new()
+            },
             ended: false,
         }
     }
 
-    /// Turns one recorded request's trace into spans: names and ends the
-    /// request's span and adds a child per layer.
+    /// A request's end: when its span is recorded, names and ends it and
+    /// adds a child per layer.
     pub(crate) fn record(
         &self,
         mut arrival: Arrival,
-        request: &Request<'_>,
+        request: &Request,
         route: &str,
         trace: &Trace<'_>,
     ) {
@@ -205,13 +226,10 @@ impl Exporter {
             return;
         }
         // Spans need wall-clock times; the layers were timed on the
-        // monotonic clock, so each is placed relative to now.
-        let (now, now_instant) = (SystemTime::now(), Instant::now());
-        let wall = |at: Instant| now - now_instant.saturating_duration_since(at);
-        let start = wall(request.started);
+        // monotonic clock, so each is placed from the arrival's reading.
+        let (arrived, start) = arrival.started;
+        let wall = |at: Instant| start + at.saturating_duration_since(arrived);
         let mut attributes = vec![
-            KeyValue::new("http.request.method", request.method.to_owned()),
-            KeyValue::new("url.path", request.path.to_owned()),
             KeyValue::new("http.route", route.to_owned()),
             KeyValue::new("http.response.status_code", i64::from(request.status)),
         ];
@@ -220,7 +238,7 @@ impl Exporter {
         }
         let cx = &arrival.cx;
         let root = cx.span();
-        root.update_name(format!("{} {route}", request.method));
+        root.update_name(format!("{} {route}", arrival.method));
         root.set_attributes(attributes);
         for timed in trace.layers() {
             let (component, hook) = match timed.layer {

@@ -334,11 +334,11 @@ view = "hello"
     assert!(roots.iter().all(|s| s.parent_span_id.is_empty()));
 }
 
-/// An HTTP server that answers 204 and keeps each request's `traceparent`.
-async fn upstream() -> (
-    String,
-    std::sync::Arc<std::sync::Mutex<Vec<Option<String>>>>,
-) {
+/// What the upstream saw: each request's `traceparent` and `tracestate`.
+type Seen = std::sync::Arc<std::sync::Mutex<Vec<(Option<String>, Option<String>)>>>;
+
+/// An HTTP server that answers 204 and keeps each request's trace headers.
+async fn upstream() -> (String, Seen) {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
     let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
@@ -348,9 +348,13 @@ async fn upstream() -> (
             let (stream, _) = listener.accept().await.unwrap();
             let keep = keep.clone();
             let service = hyper::service::service_fn(move |req: http::Request<_>| {
-                let header = req.headers().get("traceparent");
-                let traceparent = header.map(|v| v.to_str().unwrap().to_owned());
-                keep.lock().unwrap().push(traceparent);
+                let header = |name| {
+                    let value = req.headers().get(name);
+                    value.map(|v: &http::HeaderValue| v.to_str().unwrap().to_owned())
+                };
+                keep.lock()
+                    .unwrap()
+                    .push((header("traceparent"), header("tracestate")));
                 let mut resp = http::Response::new(http_body_util::Empty::<bytes::Bytes>::new());
                 *resp.status_mut() = http::StatusCode::NO_CONTENT;
                 async { Ok::<_, std::convert::Infallible>(resp) }
@@ -397,10 +401,13 @@ async fn outbound_requests_carry_the_requests_trace() {
     let caller = "00f067aa0ba902b7";
     let parent = |flags: &str| format!("00-{trace}-{caller}-{flags}");
     for traceparent in [Some(parent("01")), Some(parent("00")), None] {
-        let headers: Vec<(&str, &str)> = traceparent
+        let mut headers: Vec<(&str, &str)> = traceparent
             .iter()
             .map(|t| ("traceparent", t.as_str()))
             .collect();
+        if traceparent.is_some() {
+            headers.push(("tracestate", "vendor=abc"));
+        }
         let out = run(&p, request("GET", "/h", &headers)).await;
         assert_eq!(out.body(), "ALLOWED: outbound: 204", "{:?}", out.log);
     }
@@ -415,8 +422,12 @@ async fn outbound_requests_carry_the_requests_trace() {
         2,
         "the sampled caller's request and the new trace"
     );
-    let seen = upstream_log.lock().unwrap().clone();
+    let (seen, states): (Vec<_>, Vec<_>) = upstream_log.lock().unwrap().iter().cloned().unzip();
     assert_eq!(seen.len(), 3);
+    // The caller's tracestate goes on with its trace; none is invented.
+    assert_eq!(states[0].as_deref(), Some("vendor=abc"));
+    assert_eq!(states[1].as_deref(), Some("vendor=abc"));
+    assert_eq!(states[2], None);
 
     // The caller sampled it: the request's span is the outbound request's parent.
     let continued = servers
@@ -455,7 +466,7 @@ async fn outbound_requests_carry_the_requests_trace() {
     );
     let p = pipeline(&none_kept).await;
     assert_eq!(run(&p, get("/h")).await.body(), "ALLOWED: outbound: 204");
-    let dropped = upstream_log.lock().unwrap()[3].clone().unwrap();
+    let dropped = upstream_log.lock().unwrap()[3].0.clone().unwrap();
     let parts: Vec<&str> = dropped.split('-').collect();
     assert_eq!(parts.len(), 4, "{dropped}");
     assert_eq!(
@@ -473,7 +484,7 @@ async fn outbound_requests_carry_the_requests_trace() {
     assert_eq!(out.body(), "ALLOWED: outbound: 204", "{:?}", out.log);
     let seen = upstream_log.lock().unwrap().clone();
     assert_eq!(seen.len(), 5);
-    assert_eq!(seen[4], None);
+    assert_eq!(seen[4], (None, None));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -489,7 +500,8 @@ async fn a_cancelled_request_s_span_says_so() {
         }
     });
     let p = pipeline(&calling(&url, Some(&endpoint))).await;
-    // The client goes away: the request's future is dropped mid-call.
+    // The client goes away: the request's future is dropped mid-call (a
+    // `request_timeout` would instead answer 504 and name the span).
     let gone = tokio::time::timeout(std::time::Duration::from_millis(500), p.handle(get("/h")));
     assert!(gone.await.is_err(), "the view was still waiting");
     let received = flushed(p, &mut spans).await;
@@ -500,5 +512,7 @@ async fn a_cancelled_request_s_span_says_so() {
         .expect("the request's span");
     // No route yet: named by its method, and marked.
     assert_eq!(span.name, "GET");
-    assert_eq!(attributes(span)["shallot.outcome"], "cancelled");
+    let attrs = attributes(span);
+    assert_eq!(attrs["shallot.outcome"], "cancelled");
+    assert_eq!(attrs["url.path"], "/h");
 }

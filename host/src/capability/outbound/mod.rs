@@ -47,8 +47,8 @@ pub(crate) struct OutboundView<'a> {
     pub(crate) component: &'a str,
     pub(crate) allowed: &'a AllowedHosts,
     pub(crate) client: &'a OutboundClient,
-    /// `traceparent` and `tracestate`, added unless the guest sets its own
-    /// `traceparent`, so the services it calls join the request's trace.
+    /// `traceparent` and `tracestate`, added unless the guest sets its own,
+    /// so the services it calls join the request's trace.
     pub(crate) trace_headers: &'a [(String, String)],
 }
 
@@ -103,11 +103,12 @@ impl OutboundView<'_> {
 }
 
 /// Adds the request's trace headers to an outbound request's, unless the
-/// guest propagates a trace of its own (it set `traceparent`).
+/// guest propagates a trace of its own (it set `traceparent` or
+/// `tracestate`: adding ours beside it would merge two traces' state).
 fn with_trace(headers: &mut Vec<(String, String)>, trace: &[(String, String)]) {
-    let own = headers
-        .iter()
-        .any(|(name, _)| name.eq_ignore_ascii_case("traceparent"));
+    let own = headers.iter().any(|(name, _)| {
+        name.eq_ignore_ascii_case("traceparent") || name.eq_ignore_ascii_case("tracestate")
+    });
     if !own {
         headers.extend(trace.iter().cloned());
     }
@@ -149,6 +150,9 @@ mod tests {
         let mut own = pairs(&[("TraceParent", "00-ef-01-00")]);
         with_trace(&mut own, &trace);
         assert_eq!(own, pairs(&[("TraceParent", "00-ef-01-00")]));
+        let mut own_state = pairs(&[("tracestate", "mine=1")]);
+        with_trace(&mut own_state, &trace);
+        assert_eq!(own_state, pairs(&[("tracestate", "mine=1")]));
         // Without tracing nothing is added.
         let mut untraced = pairs(&[("accept", "*/*")]);
         with_trace(&mut untraced, &[]);
