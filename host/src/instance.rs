@@ -103,7 +103,7 @@ impl Slot {
         self.start_call();
         let state = self.store.data_mut();
         state.urlconf.clone_from(&request.urlconf);
-        if !state.current.grants.allowed_outbound_hosts.is_empty() {
+        if (crate::capability::outbound::GRANT.granted)(&state.current.grants) {
             state.trace_headers.clone_from(&request.trace_headers);
         }
         let entry = self

@@ -168,7 +168,7 @@ impl Pipeline {
             server_timing: config.server.server_timing,
             outbound: config
                 .components()
-                .any(|c| !c.grants.allowed_outbound_hosts.is_empty()),
+                .any(|c| (crate::capability::outbound::GRANT.granted)(&c.grants)),
             otlp: match &config.server.otlp_endpoint {
                 Some(endpoint) => Some(crate::metrics::otlp::Exporter::shared(
                     endpoint,
