@@ -115,7 +115,7 @@ pub(super) struct RawServer {
     pub(super) max_concurrent_streams: Option<Number>,
     pub(super) server_timing: Option<bool>,
     pub(super) otlp_endpoint: Option<Spanned<String>>,
-    pub(super) otlp_service_name: Option<String>,
+    pub(super) otlp_service_name: Option<Spanned<String>>,
     pub(super) otlp_sample_ratio: Option<Spanned<f64>>,
 }
 

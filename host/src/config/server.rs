@@ -139,10 +139,25 @@ pub(super) fn server(
         }
         server.otlp_endpoint = Some(endpoint.into_inner());
     }
+    // Tracing is off without an endpoint, so its other settings would be
+    // silently ignored: refused, like `reuse` without its policy.
+    let tracing_only = |span, field: &str| {
+        src.error(
+            span,
+            field,
+            "only applies with server.otlp_endpoint (without it nothing is traced)".to_owned(),
+        )
+    };
     if let Some(name) = raw.otlp_service_name {
-        server.otlp_service_name = name;
+        if server.otlp_endpoint.is_none() {
+            return Err(tracing_only(name.span(), "server.otlp_service_name"));
+        }
+        server.otlp_service_name = name.into_inner();
     }
     if let Some(ratio) = raw.otlp_sample_ratio {
+        if server.otlp_endpoint.is_none() {
+            return Err(tracing_only(ratio.span(), "server.otlp_sample_ratio"));
+        }
         if !(0.0..=1.0).contains(ratio.get_ref()) {
             return Err(src.error(
                 ratio.span(),

@@ -95,12 +95,17 @@ fn server_timing_is_off_unless_turned_on() {
 fn otlp_sample_ratio_is_a_share_and_every_request_by_default() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/ui");
     let parse = |text: &str| Config::parse(dir.join("inline.toml"), text);
-    assert_eq!(parse("").unwrap().server.otlp_sample_ratio, 1.0);
-    let tenth = parse("[server]\notlp_sample_ratio = 0.1\n").unwrap();
+    let traced = |settings: &str| {
+        parse(&format!(
+            "[server]\notlp_endpoint = \"http://127.0.0.1:4318/v1/traces\"\n{settings}"
+        ))
+    };
+    assert_eq!(traced("").unwrap().server.otlp_sample_ratio, 1.0);
+    let tenth = traced("otlp_sample_ratio = 0.1\n").unwrap();
     assert_eq!(tenth.server.otlp_sample_ratio, 0.1);
     // Whole numbers are shares too: TOML writes 0 and 1 without a point.
     assert_eq!(
-        parse("[server]\notlp_sample_ratio = 0\n")
+        traced("otlp_sample_ratio = 0\n")
             .unwrap()
             .server
             .otlp_sample_ratio,
