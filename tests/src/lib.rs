@@ -41,10 +41,15 @@ pub fn fresh_kv_path() -> std::path::PathBuf {
 }
 
 /// A config with the hostile guest at `/h` (granted what its imports
-/// need, its `config` table written as `config`, more entry fields in
-/// `extra`), a well-behaved view at `/ok`, and a fresh key-value database
-/// with `key_value` settings.
+/// need, outbound HTTP to a closed port, its `config` table written as
+/// `config`, more entry fields in `extra`), a well-behaved view at `/ok`,
+/// and a fresh key-value database with `key_value` settings.
 pub fn hostile_app(config: &str, extra: &str, key_value: &str) -> String {
+    hostile_app_calling("http://127.0.0.1:1", config, extra, key_value)
+}
+
+/// [`hostile_app`] with its outbound HTTP granted to `outbound` instead.
+pub fn hostile_app_calling(outbound: &str, config: &str, extra: &str, key_value: &str) -> String {
     let kv = fresh_kv_path();
     format!(
         r#"
@@ -54,7 +59,7 @@ path = "{kv}"
 
 [views.h]
 component = "{{hostile}}"
-allowed_outbound_hosts = ["http://127.0.0.1:1"]
+allowed_outbound_hosts = ["{outbound}"]
 key_value_stores = ["granted"]
 config = {{ {config} }}
 {extra}

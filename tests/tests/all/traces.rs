@@ -367,29 +367,13 @@ async fn upstream() -> (String, Seen) {
 }
 
 /// A view that GETs `url` through the outbound capability, with OTLP on
-/// (`endpoint`) or off. (The hostile guest also imports key-value, which
-/// must be granted for it to link.)
+/// (`endpoint`) or off.
 fn calling(url: &str, endpoint: Option<&str>) -> String {
     let server = endpoint.map_or(String::new(), |e| {
         format!("[server]\notlp_endpoint = \"{e}\"\n")
     });
-    let kv = shallot_tests::fresh_kv_path().display().to_string();
-    format!(
-        r#"{server}
-[key_value]
-path = "{kv}"
-
-[views.h]
-component = "{{hostile}}"
-allowed_outbound_hosts = ["{url}"]
-key_value_stores = ["granted"]
-config = {{ action = "outbound", url = "{url}/" }}
-
-[[routes]]
-path = "h"
-view = "h"
-"#
-    )
+    let config = format!("action = \"outbound\", url = \"{url}/\"");
+    server + &shallot_tests::hostile_app_calling(url, &config, "", "")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
