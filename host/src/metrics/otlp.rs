@@ -34,7 +34,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant, SystemTime};
 
-use opentelemetry::propagation::TextMapPropagator as _;
+use opentelemetry::propagation::{Extractor, TextMapPropagator as _};
 use opentelemetry::trace::{
     Span as _, SpanKind, TraceContextExt as _, Tracer as _, TracerProvider as _,
 };
@@ -183,7 +183,7 @@ impl Exporter {
     /// decides whether it records: a request not kept costs this span's
     /// ids and the decision, nothing more.
     pub(crate) fn arrive(&self, request: &http::Request<impl Sized>, started: Instant) -> Arrival {
-        let caller = TraceContextPropagator::new().extract(&HeaderExtractor(request.headers()));
+        let caller = TraceContextPropagator::new().extract(&Carrier::of(request.headers()));
         let wall = SystemTime::now() - started.elapsed();
         // Named by its route once the router has run (`record`).
         let method = request.method().as_str();
@@ -271,5 +271,45 @@ fn name(layer: &Layer<'_>) -> String {
         Layer::View(component) => format!("view-{component}"),
         Layer::ContextProcessor(component) => format!("cp-{component}"),
         Layer::Render => "render".to_owned(),
+    }
+}
+
+/// A request's headers as the propagator reads them. A `tracestate` sent
+/// on several lines is one list (W3C Trace Context, 3.3.1.5), joined here:
+/// `HeaderExtractor` gives only the first line.
+struct Carrier<'a> {
+    headers: HeaderExtractor<'a>,
+    /// Set only when there is more than one line.
+    tracestate: Option<String>,
+}
+
+impl<'a> Carrier<'a> {
+    fn of(headers: &'a http::HeaderMap) -> Carrier<'a> {
+        let mut lines = headers.get_all("tracestate").iter();
+        let tracestate = match (lines.next(), lines.next()) {
+            (Some(_), Some(_)) => {
+                let all = headers.get_all("tracestate").iter();
+                let texts: Option<Vec<&str>> = all.map(|v| v.to_str().ok()).collect();
+                texts.map(|t| t.join(","))
+            }
+            _ => None,
+        };
+        Carrier {
+            headers: HeaderExtractor(headers),
+            tracestate,
+        }
+    }
+}
+
+impl Extractor for Carrier<'_> {
+    fn get(&self, key: &str) -> Option<&str> {
+        match &self.tracestate {
+            Some(joined) if key.eq_ignore_ascii_case("tracestate") => Some(joined),
+            _ => self.headers.get(key),
+        }
+    }
+
+    fn keys(&self) -> Vec<&str> {
+        self.headers.keys()
     }
 }
