@@ -6,7 +6,6 @@
 //! tested beside it.
 
 use std::collections::BTreeMap;
-use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use super::{KvError, KvQuota, KvStores, RedisSpec};
@@ -41,7 +40,7 @@ fn redis() -> Fixture {
     let dir = tempfile::tempdir().unwrap();
     let specs = ["s", "t"]
         .into_iter()
-        .map(|name| (name.to_owned(), server.spec(name)))
+        .map(|name| (name.to_owned(), spec(&server, name)))
         .collect();
     let stores = KvStores::configure(["s", "t"], &dir.path().join("kv.redb"), QUOTA, &specs)
         .unwrap()
@@ -247,7 +246,7 @@ async fn all_stores_on_redis_open_no_file() {
     let server = Redis::start();
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("kv.redb");
-    let specs = BTreeMap::from([("s".to_owned(), server.spec("s"))]);
+    let specs = BTreeMap::from([("s".to_owned(), spec(&server, "s"))]);
     let db = KvStores::configure(["s"], &path, QUOTA, &specs)
         .unwrap()
         .unwrap();
@@ -255,62 +254,22 @@ async fn all_stores_on_redis_open_no_file() {
     assert!(!path.exists());
 }
 
-/// `redis-server` on a free loopback port, saving nothing, killed on drop.
-struct Redis {
-    port: u16,
-    child: Option<Child>,
-}
+/// The test crate's `redis-server` (a free loopback port, nothing saved,
+/// killed on drop), compiled into these unit tests too: the host cannot
+/// depend on the test crate, which depends on the host.
+#[path = "../../../../tests/src/redis.rs"]
+#[allow(
+    unreachable_pub,
+    reason = "public in the test crate, where it comes from"
+)]
+mod redis_server;
+use redis_server::RedisServer as Redis;
 
-impl Redis {
-    fn start() -> Redis {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        let port = listener.local_addr().unwrap().port();
-        drop(listener);
-        let mut redis = Redis { port, child: None };
-        redis.restart();
-        redis
-    }
-
-    fn spec(&self, store: &str) -> RedisSpec {
-        RedisSpec {
-            url: format!("redis://127.0.0.1:{}", self.port),
-            prefix: format!("shallot:{store}:"),
-            timeout: Duration::from_millis(500),
-        }
-    }
-
-    fn stop(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            child.kill().ok();
-            child.wait().ok();
-        }
-    }
-
-    fn restart(&mut self) {
-        let port = self.port.to_string();
-        let child = Command::new("redis-server")
-            .args(["--bind", "127.0.0.1", "--port", &port, "--save", ""])
-            .stdout(Stdio::null())
-            .spawn()
-            .expect("redis-server (Debian's package; scripts/test.sh installs it)");
-        self.child = Some(child);
-        for _ in 0..500 {
-            if std::net::TcpStream::connect(("127.0.0.1", self.port)).is_ok() {
-                // Someone else's server on a port taken since it was free
-                // answers too: ours must still be running.
-                std::thread::sleep(Duration::from_millis(50));
-                let exited = self.child.as_mut().unwrap().try_wait().unwrap();
-                assert!(exited.is_none(), "redis-server could not listen on {port}");
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(10));
-        }
-        panic!("redis-server did not listen on {port}");
-    }
-}
-
-impl Drop for Redis {
-    fn drop(&mut self) {
-        self.stop();
+/// Where store `store` lives on `server`.
+fn spec(server: &Redis, store: &str) -> RedisSpec {
+    RedisSpec {
+        url: server.url(),
+        prefix: format!("shallot:{store}:"),
+        timeout: Duration::from_millis(500),
     }
 }
