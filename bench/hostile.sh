@@ -11,20 +11,15 @@
 # Run with: bash bench/hostile.sh     Environment: DURATION=10s CONNS=16 ABUSERS=2
 set -euo pipefail
 
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh" hostile
 DURATION="${DURATION:-10s}"
 CONNS="${CONNS:-16}"
 ABUSERS="${ABUSERS:-2}"
 PORT="${PORT:-18400}"
-BIN="$ROOT/target/release/shallot"
 GUESTS="$ROOT/target/guests/wasm32-wasip2/release"
 WORK="$(mktemp -d)"
-log() { printf '[hostile %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 
-command -v wrk >/dev/null || {
-  log "installing wrk (apt)"
-  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null
-}
+need wrk
 log "building guests and shallot (release)"
 bash "$ROOT/scripts/build-guests.sh" >&2
 (cd "$ROOT" && cargo build --release -q -p shallot)
@@ -76,7 +71,10 @@ TOML
 "$BIN" serve --listen "127.0.0.1:$PORT" "$WORK/shallot.toml" > "$WORK/server.log" 2>&1 &
 SERVER=$!
 ABUSING=()
-stop_abusers() { kill "${ABUSING[@]}" 2>/dev/null || true; wait "${ABUSING[@]}" 2>/dev/null || true; ABUSING=(); }
+stop_abusers() {  # (with none, `wait` alone would wait for the server too)
+  [[ ${#ABUSING[@]} -gt 0 ]] || return 0
+  kill "${ABUSING[@]}" 2>/dev/null || true; wait "${ABUSING[@]}" 2>/dev/null || true; ABUSING=()
+}
 cleanup() { stop_abusers; kill "$SERVER" 2>/dev/null || true; rm -rf "$WORK"; }
 trap cleanup EXIT
 for _ in $(seq 100); do

@@ -35,20 +35,15 @@
 # pool of 7 instances: cases need at most 7 instances alive at once.
 set -euo pipefail
 
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh" instructions
 CASES="${CASES:-reuse/0 reuse/1 reuse/6 per_request/0 per_request/1 per_request/6 quickstart_hello/reuse quickstart_items/reuse quickstart_hello/per-request quickstart_items/per-request language_reuse/rust language_reuse/python language_reuse/js traced/0 traced/1}"
 COUNT="${COUNT:-900}"
 BY_FUNCTION="${BY_FUNCTION:-0}"
 OUT="$ROOT/bench/results/instructions-$(date +%Y%m%d-%H%M%S)"
 CACHE="$ROOT/target/cycle-count-cache"
-log() { printf '[instructions %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
-die() { log "ERROR: $*"; exit 1; }
 mkdir -p "$OUT" "$CACHE"
 
-command -v valgrind >/dev/null || {
-  log "installing valgrind (apt)"
-  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq valgrind >/dev/null
-}
+need valgrind
 
 log "building the cycle benchmark (release)"
 BIN="$(cd "$ROOT" && cargo bench -q -p shallot-tests --bench cycle --no-run --message-format=json \

@@ -30,7 +30,7 @@
 #   INSTRUCTIONS=1                 (0: skip counting instructions, ~10 min)
 set -euo pipefail
 
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh" bench
 SHARED="$(cd "$ROOT/../shared/bench/django" && pwd)"
 DURATION="${DURATION:-10s}"
 THREADS="${THREADS:-2}"
@@ -47,17 +47,11 @@ PORT="${PORT:-18300}"
 LUA="$SHARED/wrk/report.lua"
 TOKEN_HEADER="Authorization: Bearer secret-token"
 OUT="$ROOT/bench/results/$(date +%Y%m%d-%H%M%S)"
-BIN="$ROOT/target/release/shallot"
 HZ="$(getconf CLK_TCK)"
 
-log() { printf '[bench %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
-die() { log "ERROR: $*"; exit 1; }
 mkdir -p "$OUT"
 
-command -v wrk >/dev/null || {
-  log "installing wrk (apt)"
-  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null
-}
+need wrk
 
 # ------------------------------------------------------------------ build
 log "building guests and shallot (release)"
@@ -98,12 +92,6 @@ config_for() {  # policy -> config path (beside the quickstart, so its paths res
   fi
   echo "$cfg"
 }
-
-# Server and wrk at the priority run.sh gives its servers (when allowed).
-PRIO=()
-if nice -n -15 true 2>/dev/null && [[ "$(nice -n -15 nice 2>/dev/null)" == -15 ]]; then
-  PRIO=(nice -n -15)
-fi
 
 SERVER_PID=""
 STARTUP_MS=0

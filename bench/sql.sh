@@ -29,7 +29,7 @@
 #   BACKENDS="sqlite postgres"
 set -euo pipefail
 
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh" sql
 APP="$ROOT/bench/sql"
 SHARED="$(cd "$ROOT/../shared/bench/django" && pwd)"
 DURATION="${DURATION:-10s}"
@@ -44,25 +44,15 @@ BACKENDS="${BACKENDS:-sqlite postgres}"
 VENV="$ROOT/target/templates-bench-venv"
 LUA="$SHARED/wrk/report.lua"
 OUT="$ROOT/bench/results/sql-$(date +%Y%m%d-%H%M%S)"
-BIN="$ROOT/target/release/shallot"
 GUEST="$ROOT/target/guests/wasm32-wasip2/release/notes.wasm"
 HZ="$(getconf CLK_TCK)"
 PATHS=("/notes/7/" "/notes/")
 export PYTHONDONTWRITEBYTECODE=1
 
-log() { printf '[sql %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
-die() { log "ERROR: $*"; exit 1; }
 mkdir -p "$OUT"
-PRIO=()
-if nice -n -15 true 2>/dev/null && [[ "$(nice -n -15 nice 2>/dev/null)" == -15 ]]; then
-  PRIO=(nice -n -15)
-fi
 
 # ------------------------------------------------------------------ setup
-command -v wrk >/dev/null || {
-  log "installing wrk (apt)"
-  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null
-}
+need wrk
 if [[ ! -x "$VENV/bin/granian" ]]; then
   # The venv bench/templates.sh makes, from the same pins.
   py=""
@@ -140,20 +130,6 @@ use_backend() {  # sqlite | postgres: a fresh, migrated database and configs
 } > "$OUT/versions.txt"
 
 # ------------------------------------------------------------------ servers
-pid_tree() {
-  ps -e -o pid= -o ppid= | awk -v r="$1" '
-    { kids[$2] = kids[$2] " " $1 }
-    END { q[1] = r; n = 1; i = 1
-          while (i <= n) { p = q[i++]; print p; m = split(kids[p], k, " ")
-                           for (j = 1; j <= m; j++) q[++n] = k[j] } }'
-}
-tree_ticks() {
-  local s=0 p v
-  for p in $(pid_tree "$1"); do
-    v="$(sed 's/.*) //' "/proc/$p/stat" 2>/dev/null | awk '{print $12 + $13}' || true)"; s=$((s + ${v:-0}))
-  done
-  echo "$s"
-}
 SERVER_PID=""
 start_server() {
   local name="$1" logf="$OUT/server-$1.log"

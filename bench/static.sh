@@ -25,7 +25,7 @@
 #   PORT=18600 BUILD=1 ROWS="1k 100k 304 https-1k handshakes"
 set -euo pipefail
 
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh" static
 SHARED="$(cd "$ROOT/../shared/bench/django" && pwd)"
 DURATION="${DURATION:-10s}"
 THREADS="${THREADS:-2}"
@@ -37,11 +37,8 @@ TLS_PORT=$((PORT + 1))
 BUILD="${BUILD:-1}"
 LUA="$SHARED/wrk/report.lua"
 OUT="$ROOT/bench/results/static-$(date +%Y%m%d-%H%M%S)"
-BIN="$ROOT/target/release/shallot"
 HZ="$(getconf CLK_TCK)"
 
-log() { printf '[static %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
-die() { log "ERROR: $*"; exit 1; }
 mkdir -p "$OUT/files" "$OUT/tls" "$OUT/nginx"
 
 # ------------------------------------------------------------------ setup
@@ -118,22 +115,6 @@ CONF
 } > "$OUT/versions.txt"
 
 # ------------------------------------------------------------------ servers
-pid_tree() {
-  ps -e -o pid= -o ppid= | awk -v r="$1" '
-    { kids[$2] = kids[$2] " " $1 }
-    END { q[1] = r; n = 1; i = 1
-          while (i <= n) { p = q[i++]; print p; m = split(kids[p], k, " ")
-                           for (j = 1; j <= m; j++) q[++n] = k[j] } }'
-}
-tree_ticks() {
-  local s=0 p v
-  for pid in "$@"; do
-    for p in $(pid_tree "$pid"); do
-      v="$(sed 's/.*) //' "/proc/$p/stat" 2>/dev/null | awk '{print $12 + $13}' || true)"; s=$((s + ${v:-0}))
-    done
-  done
-  echo "$s"
-}
 PIDS=()
 wait_ready() {
   for _ in $(seq 1 300); do

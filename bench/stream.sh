@@ -20,7 +20,7 @@
 # STREAMS=10 STREAM_MIB=1024 PORT=18700 BUILD=1
 set -euo pipefail
 
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh" stream
 CLIENTS="${CLIENTS:-100}"
 SIZE_MIB="${SIZE_MIB:-1024}"
 UPLOADS="${UPLOADS:-1}"
@@ -29,9 +29,7 @@ STREAMS="${STREAMS:-10}"
 STREAM_MIB="${STREAM_MIB:-1024}"
 PORT="${PORT:-18700}"
 BUILD="${BUILD:-1}"
-BIN="$ROOT/target/release/shallot"
 OUT="$ROOT/bench/results/stream-$(date +%Y%m%d-%H%M%S)"
-log() { printf '[stream %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 mkdir -p "$OUT/files"
 
 if [[ "$BUILD" == 1 ]]; then

@@ -38,7 +38,7 @@
 #   of them if none was clean)
 set -euo pipefail
 
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh" templates
 APP="$ROOT/bench/templates"
 SHARED="$(cd "$ROOT/../shared/bench/django" && pwd)"
 DURATION="${DURATION:-10s}"
@@ -57,26 +57,16 @@ RETRIES="${RETRIES:-1}"
 LUA="$SHARED/wrk/report.lua"
 BENCH_PATH=/movies/
 OUT="$ROOT/bench/results/templates-$(date +%Y%m%d-%H%M%S)"
-BIN="$ROOT/target/release/shallot"
 GUESTS="$ROOT/target/guests/wasm32-wasip2/release"
 HZ="$(getconf CLK_TCK)"
 NCPU="$(nproc)"
 export PYTHONDONTWRITEBYTECODE=1   # keep bench/templates free of __pycache__
 
-log() { printf '[templates %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
-die() { log "ERROR: $*"; exit 1; }
 mkdir -p "$OUT"
 
-PRIO=()
-if nice -n -15 true 2>/dev/null && [[ "$(nice -n -15 nice 2>/dev/null)" == -15 ]]; then
-  PRIO=(nice -n -15)
-fi
 
 # ------------------------------------------------------------------ setup
-command -v wrk >/dev/null || {
-  log "installing wrk (apt)"
-  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null
-}
+need wrk
 
 pick_python() {  # Django 6.x needs >= 3.12: pyenv's 3.13 / 3.12, then PATH
   local root cand
@@ -131,26 +121,12 @@ sed 's/^component = \(.*\)$/component = \1\ninstance_policy = "reuse"/' "$CFG_PR
 } > "$OUT/versions.txt"
 
 # ------------------------------------------------------------------ servers
-pid_tree() {  # pid -> pid and all its descendants
-  ps -e -o pid= -o ppid= | awk -v r="$1" '
-    { kids[$2] = kids[$2] " " $1 }
-    END { q[1] = r; n = 1; i = 1
-          while (i <= n) { p = q[i++]; print p; m = split(kids[p], k, " ")
-                           for (j = 1; j <= m; j++) q[++n] = k[j] } }'
-}
 tree_rss_mib() {
   local s=0 p v
   for p in $(pid_tree "$1"); do
     v="$(awk '/^VmRSS:/{print $2}' "/proc/$p/status" 2>/dev/null || true)"; s=$((s + ${v:-0}))
   done
   awk -v s="$s" 'BEGIN{printf "%.1f", s / 1024}'
-}
-tree_ticks() {
-  local s=0 p v
-  for p in $(pid_tree "$1"); do
-    v="$(sed 's/.*) //' "/proc/$p/stat" 2>/dev/null | awk '{print $12 + $13}' || true)"; s=$((s + ${v:-0}))
-  done
-  echo "$s"
 }
 port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 

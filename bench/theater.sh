@@ -20,7 +20,7 @@
 #   PORT=18700 BUILD=1 POLICIES="per-request reuse"
 set -euo pipefail
 
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh" theater
 DURATION="${DURATION:-10s}"
 THREADS="${THREADS:-2}"
 CONNS="${CONNS:-32}"
@@ -30,19 +30,13 @@ PORT="${PORT:-18700}"
 BUILD="${BUILD:-1}"
 read -r -a POLICY_NAMES <<<"${POLICIES:-per-request reuse}"
 OUT="$ROOT/bench/results/theater-$(date +%Y%m%d-%H%M%S)"
-BIN="$ROOT/target/release/shallot"
 LUA="$OUT/report.lua"
 HZ="$(getconf CLK_TCK)"
 APP="$ROOT/examples/movie-theater"
 
-log() { printf '[theater %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
-die() { log "ERROR: $*"; exit 1; }
 mkdir -p "$OUT"
 
-command -v wrk >/dev/null || {
-  log "installing wrk (apt)"
-  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null
-}
+need wrk
 if [[ "$BUILD" == 1 ]]; then
   log "building shallot and the guests (release)"
   (cd "$ROOT" && cargo build --release -q -p shallot && bash scripts/build-guests.sh >/dev/null 2>&1)
