@@ -156,7 +156,8 @@ pub struct ServerConfig {
     /// span per request and per hook call, sent to this OpenTelemetry
     /// collector over OTLP/HTTP (protobuf) in batches. Off by default.
     pub otlp_endpoint: Option<String>,
-    /// The traces' `service.name`. Default `shallot`.
+    /// The traces' `service.name`. Default `shallot`. Refused without
+    /// `otlp_endpoint`, as is `otlp_sample_ratio`.
     pub otlp_service_name: String,
     /// Example: `otlp_sample_ratio = 0.1`: the share of requests traced
     /// (by trace id, so every layer of a request goes together), 0.0 to

@@ -275,11 +275,13 @@ fn name(layer: &Layer<'_>) -> String {
 }
 
 /// A request's headers as the propagator reads them. A `tracestate` sent
-/// on several lines is one list (W3C Trace Context, 3.3.1.5), joined here:
-/// `HeaderExtractor` gives only the first line.
+/// on several lines is one list (W3C Trace Context, "tracestate Header
+/// Field Values"), joined here: `HeaderExtractor` gives only the first
+/// line. One line that is not text spoils the list, as it does when the
+/// list comes on one line: no tracestate, rather than part of it.
 struct Carrier<'a> {
     headers: HeaderExtractor<'a>,
-    /// Set only when there is more than one line.
+    /// Set only when there is more than one line (empty if one is not text).
     tracestate: Option<String>,
 }
 
@@ -290,7 +292,7 @@ impl<'a> Carrier<'a> {
             (Some(_), Some(_)) => {
                 let all = headers.get_all("tracestate").iter();
                 let texts: Option<Vec<&str>> = all.map(|v| v.to_str().ok()).collect();
-                texts.map(|t| t.join(","))
+                Some(texts.map(|t| t.join(",")).unwrap_or_default())
             }
             _ => None,
         };
@@ -311,5 +313,37 @@ impl Extractor for Carrier<'_> {
 
     fn keys(&self) -> Vec<&str> {
         self.headers.keys()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use opentelemetry::propagation::Extractor as _;
+
+    use super::Carrier;
+
+    fn tracestate(lines: &[&[u8]]) -> Option<String> {
+        let mut headers = http::HeaderMap::new();
+        for line in lines {
+            let value = http::HeaderValue::from_bytes(line).unwrap();
+            headers.append("tracestate", value);
+        }
+        Carrier::of(&headers).get("tracestate").map(str::to_owned)
+    }
+
+    #[test]
+    fn a_tracestate_on_several_lines_is_one_list() {
+        assert_eq!(tracestate(&[]), None);
+        assert_eq!(tracestate(&[b"a=1,b=2"]).as_deref(), Some("a=1,b=2"));
+        assert_eq!(tracestate(&[b"a=1", b"b=2"]).as_deref(), Some("a=1,b=2"));
+        // An empty line adds an empty member, which the parser skips.
+        assert_eq!(tracestate(&[b"", b"b=2"]).as_deref(), Some(",b=2"));
+        // A line that is not text spoils the list, wherever it is, as it
+        // does when the list comes on one line (no part of it is read).
+        assert_eq!(
+            tracestate(&[b"a=1", "b=\u{e9}".as_bytes()]).as_deref(),
+            Some("")
+        );
+        assert_eq!(tracestate(&["a=\u{e9}".as_bytes()]), None);
     }
 }
