@@ -46,19 +46,19 @@ mkdir -p "$OUT" "$CACHE"
 need valgrind
 
 log "building the cycle benchmark (release)"
-BIN="$(cd "$ROOT" && cargo bench -q -p shallot-tests --bench cycle --no-run --message-format=json \
+CYCLE_BIN="$(cd "$ROOT" && cargo bench -q -p shallot-tests --bench cycle --no-run --message-format=json \
   | python3 -c 'import json, sys
 for line in sys.stdin:
     m = json.loads(line)
     if m.get("reason") == "compiler-artifact" and m["target"]["name"] == "cycle" and m.get("executable"):
         print(m["executable"])')"
-[[ -x "$BIN" ]] || die "no cycle benchmark binary"
+[[ -x "$CYCLE_BIN" ]] || die "no cycle benchmark binary"
 
 # One counted run of `case` with `n` requests, its profile in `out`.
 counted() {  # case n out
   local log="$OUT/valgrind.log"
   CYCLE_CASE="$1" CYCLE_COUNT="$2" CYCLE_CACHE="$CACHE" \
-    valgrind --tool=callgrind --callgrind-out-file="$3" "$BIN" > "$log" 2>&1 \
+    valgrind --tool=callgrind --callgrind-out-file="$3" "$CYCLE_BIN" > "$log" 2>&1 \
     || { cat "$log" >&2; die "$1 failed under valgrind"; }
 }
 
@@ -99,7 +99,7 @@ for case in $CASES; do
   log "$case: $n requests"
   # Under valgrind the CPU reports fewer features, so code compiled outside
   # it does not match: fill the cache under valgrind (its fastest tool).
-  CYCLE_CASE="$case" CYCLE_COUNT=1 CYCLE_CACHE="$CACHE" valgrind --tool=none "$BIN" >/dev/null 2>&1 \
+  CYCLE_CASE="$case" CYCLE_COUNT=1 CYCLE_CACHE="$CACHE" valgrind --tool=none "$CYCLE_BIN" >/dev/null 2>&1 \
     || die "$case does not run (see cycle.rs's case())"
   counted "$case" 1 "$OUT/one.cg"
   counted "$case" $((n + 1)) "$OUT/many.cg"

@@ -4,9 +4,10 @@
 #
 # Sets ROOT (the repository) and BIN (the release `shallot`), and defines
 # log and die (lines tagged "[<tag> HH:MM:SS]" on stderr), need (installs a
-# missing command from Debian's packages), PRIO (the priority
-# ../shared/bench/django/run.sh gives its servers, when this user may set
-# it), and pid_tree and tree_ticks (a server's CPU time with its children).
+# missing command from Debian's packages), PRIO (the priority NICE, as
+# $ROOT/../shared/bench/django/run.sh gives its servers, when this user may
+# set it), and pid_tree and tree_ticks (a server's CPU time with its
+# children).
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 BIN="$ROOT/target/release/shallot"
@@ -23,9 +24,11 @@ need() {  # command [package]: installs the package (default: the command's name
 
 # Servers and wrk at the priority run.sh gives its servers (when allowed),
 # so that the two sides of a comparison are scheduled alike.
+NICE="${NICE:--15}"
 PRIO=()
-if nice -n -15 true 2>/dev/null && [[ "$(nice -n -15 nice 2>/dev/null)" == -15 ]]; then
-  PRIO=(nice -n -15)
+if [[ -n "$NICE" && "$NICE" != 0 ]] && nice -n "$NICE" true 2>/dev/null \
+   && [[ "$(nice -n "$NICE" nice 2>/dev/null)" == "$NICE" ]]; then
+  PRIO=(nice -n "$NICE")
 fi
 
 pid_tree() {  # pid -> the pid and all its descendants

@@ -64,7 +64,6 @@ export PYTHONDONTWRITEBYTECODE=1   # keep bench/templates free of __pycache__
 
 mkdir -p "$OUT"
 
-
 # ------------------------------------------------------------------ setup
 need wrk
 
