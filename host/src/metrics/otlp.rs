@@ -287,15 +287,11 @@ struct Carrier<'a> {
 
 impl<'a> Carrier<'a> {
     fn of(headers: &'a http::HeaderMap) -> Carrier<'a> {
-        let mut lines = headers.get_all("tracestate").iter();
-        let tracestate = match (lines.next(), lines.next()) {
-            (Some(_), Some(_)) => {
-                let all = headers.get_all("tracestate").iter();
-                let texts: Option<Vec<&str>> = all.map(|v| v.to_str().ok()).collect();
-                Some(texts.map(|t| t.join(",")).unwrap_or_default())
-            }
-            _ => None,
-        };
+        let lines = headers.get_all("tracestate");
+        let tracestate = lines.iter().nth(1).is_some().then(|| {
+            let texts: Option<Vec<&str>> = lines.iter().map(|v| v.to_str().ok()).collect();
+            texts.map(|t| t.join(",")).unwrap_or_default()
+        });
         Carrier {
             headers: HeaderExtractor(headers),
             tracestate,
