@@ -42,13 +42,9 @@ HZ="$(getconf CLK_TCK)"
 mkdir -p "$OUT/files" "$OUT/tls" "$OUT/nginx"
 
 # ------------------------------------------------------------------ setup
-missing=()
-command -v wrk >/dev/null || missing+=(wrk)
-command -v nginx >/dev/null || [[ -x /usr/sbin/nginx ]] || missing+=(nginx-light)
-if ((${#missing[@]})); then
-  log "installing ${missing[*]} (apt)"
-  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
-fi
+need wrk
+# /usr/sbin is not on every user's PATH.
+[[ -x /usr/sbin/nginx ]] || need nginx nginx-light
 NGINX="$(command -v nginx || echo /usr/sbin/nginx)"
 if [[ "$BUILD" == 1 ]]; then
   log "building shallot (release)"
