@@ -18,6 +18,12 @@
 //! a failure becomes a response at the layer where it happened, so the
 //! layers outside always receive a response and nothing leaks to the client
 //! but a clean 4xx/5xx.
+//!
+//! The paths most requests never take (a failure's response, a template
+//! response's half, a fresh instance) are awaited through `Box::pin`. A
+//! future is as large as the largest future it awaits, and each hook's
+//! future is built and copied on every call: unboxed, those cold paths
+//! made a request's future 7.6 KiB and a request copy about 16 KiB more.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -107,12 +113,17 @@ impl<'p> Invocation<'p> {
     }
 
     /// Runs the whole cycle within the request's deadline and returns the
-    /// final response, with the rest of its body when it streams, and what
-    /// the run leaves for the metrics. Past the deadline the response is a
-    /// 504, and the instances in use are dropped, never given back.
-    pub(crate) async fn run(mut self) -> (Finished, Trace<'p>) {
+    /// final response, with the rest of its body when it streams; then
+    /// [`Invocation::into_trace`] has what the run leaves for the metrics.
+    /// Past the deadline the response is a 504, and the instances in use
+    /// are never given back (dropped with the invocation).
+    ///
+    /// A borrow, not `self`: a future keeps an argument it took by value
+    /// twice (as it came and where the body moved it), and this one is
+    /// over a kilobyte, copied again each time the future moves.
+    pub(crate) async fn run(&mut self) -> Finished {
         let deadline = self.pipeline.request_timeout;
-        let finished = match tokio::time::timeout(deadline, self.cycle()).await {
+        match tokio::time::timeout(deadline, self.cycle()).await {
             Ok(finished) => finished,
             Err(_) => {
                 tracing::error!(
@@ -121,8 +132,13 @@ impl<'p> Invocation<'p> {
                 );
                 (crate::error::timeout_response(), None)
             }
-        };
-        (finished, self.trace)
+        }
+    }
+
+    /// The route resolved and the layers' times; the instances not given
+    /// back are dropped here.
+    pub(crate) fn into_trace(self) -> Trace<'p> {
+        self.trace
     }
 
     /// The cycle, then the instances of `reuse` components given back.
@@ -216,8 +232,7 @@ impl<'p> Invocation<'p> {
                 Err(failure) => {
                     entered = k;
                     early = Some(
-                        self.failure_response(k, Hook::ProcessRequest, &failure)
-                            .await,
+                        Box::pin(self.failure_response(k, Hook::ProcessRequest, &failure)).await,
                     );
                     break;
                 }
@@ -231,8 +246,7 @@ impl<'p> Invocation<'p> {
             resp = match self.process_response(k, resp).await {
                 Ok(resp) => resp,
                 Err(failure) => {
-                    self.failure_response(k, Hook::ProcessResponse, &failure)
-                        .await
+                    Box::pin(self.failure_response(k, Hook::ProcessResponse, &failure)).await
                 }
             };
         }
@@ -248,7 +262,7 @@ impl<'p> Invocation<'p> {
         if resp.template.is_none() {
             return resp;
         }
-        self.template_response(resp).await
+        Box::pin(self.template_response(resp)).await
     }
 
     /// Resolution, `process_view`, the view and `process_exception`.
@@ -268,7 +282,7 @@ impl<'p> Invocation<'p> {
                 chosen.unwrap_or_default()
             );
             tracing::error!(path = self.request.path, "{message}");
-            return self.error_response(ErrorKind::Internal, &message).await;
+            return Box::pin(self.error_response(ErrorKind::Internal, &message)).await;
         };
         self.request.urlconf = chosen;
         // `[static] serve = "chain"`: the file takes the view's place, as
@@ -279,9 +293,7 @@ impl<'p> Invocation<'p> {
         let Some(matched) = urlconf.router.resolve(&self.request.raw_path) else {
             // Resolver404: no process_view, no process_exception.
             // What page_not_found shows for it: the class name.
-            return self
-                .error_response(ErrorKind::NotFound, "Resolver404")
-                .await;
+            return Box::pin(self.error_response(ErrorKind::NotFound, "Resolver404")).await;
         };
         let info = view_info(&matched);
         self.trace.route = pipeline
@@ -297,7 +309,9 @@ impl<'p> Invocation<'p> {
                     self.trace.short_circuit = Some(Layer::Middleware(name, Hook::ProcessView));
                     return resp;
                 }
-                Err(failure) => return self.failure_response(k, Hook::ProcessView, &failure).await,
+                Err(failure) => {
+                    return Box::pin(self.failure_response(k, Hook::ProcessView, &failure)).await;
+                }
             }
         }
 
@@ -308,7 +322,7 @@ impl<'p> Invocation<'p> {
         let view_label = format!("view `{}`", matched.view);
         failure.log(&view_label, Hook::View, &self.request.path);
         let error = failure.to_wit(&view_label, Hook::View);
-        self.exception_response(&error, failure.kind()).await
+        Box::pin(self.exception_response(&error, failure.kind())).await
     }
 
     /// `process_exception` bottom to top; the first response wins, and
@@ -319,13 +333,12 @@ impl<'p> Invocation<'p> {
                 Ok(None) => {}
                 Ok(Some(resp)) => return resp,
                 Err(failure) => {
-                    return self
-                        .failure_response(k, Hook::ProcessException, &failure)
+                    return Box::pin(self.failure_response(k, Hook::ProcessException, &failure))
                         .await;
                 }
             }
         }
-        self.error_response(kind, &error.message).await
+        Box::pin(self.error_response(kind, &error.message)).await
     }
 
     // ===== the hooks =====
@@ -533,7 +546,7 @@ async fn enter<'s>(
         let reused = warm.is_some();
         *slot = match warm {
             Some(warm) => Some(warm),
-            None => Some(instantiate(&component.pre, &component.context).await?),
+            None => Some(Box::pin(instantiate(&component.pre, &component.context)).await?),
         };
         if let Some(metrics) = &component.metrics {
             metrics.entered(reused);

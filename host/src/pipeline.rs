@@ -283,7 +283,9 @@ impl Pipeline {
         {
             request.trace_headers = Some(arrival.headers().into());
         }
-        let ((resp, rest), trace) = Invocation::new(chain, request).run().await;
+        let mut invocation = Invocation::new(chain, request);
+        let (resp, rest) = invocation.run().await;
+        let trace = invocation.into_trace();
         let mut resp = match rest {
             None => into_http(resp).map(Body::full),
             Some(rest) => into_http(resp).map(|_| Body::stream(rest.into_stream())),

@@ -18,9 +18,12 @@ impl Invocation<'_> {
             resp = match self.process_template_response(k, resp).await {
                 Ok(resp) => resp,
                 Err(failure) => {
-                    return self
-                        .failure_response(k, Hook::ProcessTemplateResponse, &failure)
-                        .await;
+                    return Box::pin(self.failure_response(
+                        k,
+                        Hook::ProcessTemplateResponse,
+                        &failure,
+                    ))
+                    .await;
                 }
             };
         }
@@ -33,7 +36,7 @@ impl Invocation<'_> {
             "rendering failed: {}",
             error.message
         );
-        self.exception_response(&error, ErrorKind::Internal).await
+        Box::pin(self.exception_response(&error, ErrorKind::Internal)).await
     }
 
     /// `TemplateResponse.render()`: the context processors, then the body
